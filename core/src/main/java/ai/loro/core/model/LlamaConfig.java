@@ -1,0 +1,407 @@
+package ai.loro.core.model;
+
+import ai.loro.core.LoroException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/**
+ * The validated contents of a Hugging Face {@code config.json} for a Llama-class decoder
+ * (FORMATS.md §2). Reads both the transformers 4.x ({@code rope_theta} + {@code rope_scaling}) and
+ * 5.x ({@code rope_parameters}) spellings; writes the 4.x spelling, which both read.
+ *
+ * @param qkvBias bias on q/k/v projections ({@code attention_bias}; always true for Qwen2)
+ * @param oBias bias on o_proj ({@code attention_bias}; false for Qwen2)
+ * @param slidingWindow Mistral/Qwen2 sliding window, or 0 when attention is full; sequences
+ *     longer than the window are refused because the math would differ
+ */
+public record LlamaConfig(
+        String architecture,
+        int vocabSize,
+        int hiddenSize,
+        int intermediateSize,
+        int numHiddenLayers,
+        int numAttentionHeads,
+        int numKeyValueHeads,
+        int headDim,
+        double rmsNormEps,
+        double ropeTheta,
+        RopeScaling ropeScaling,
+        int maxPositionEmbeddings,
+        boolean tieWordEmbeddings,
+        boolean qkvBias,
+        boolean oBias,
+        boolean mlpBias,
+        Long bosTokenId,
+        List<Long> eosTokenIds,
+        Long padTokenId,
+        int slidingWindow,
+        double initializerRange) {
+
+    public static final List<String> ARCHITECTURES =
+            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+
+    /**
+     * RoPE frequency scaling. {@code type} is "default", "linear" or "llama3" (FORMATS.md §2).
+     */
+    public record RopeScaling(
+            String type,
+            double factor,
+            double lowFreqFactor,
+            double highFreqFactor,
+            int originalMaxPositionEmbeddings) {
+        public static final RopeScaling NONE = new RopeScaling("default", 1, 0, 0, 0);
+    }
+
+    public int kvGroups() {
+        return numAttentionHeads / numKeyValueHeads;
+    }
+
+    /** Number of parameters of the causal LM (untied head counted once). */
+    public long parameterCount() {
+        long h = hiddenSize;
+        long q = (long) numAttentionHeads * headDim;
+        long kv = (long) numKeyValueHeads * headDim;
+        long attn = h * q + 2 * h * kv + q * h + (qkvBias ? q + 2 * kv : 0) + (oBias ? h : 0);
+        long mlp = 3 * h * intermediateSize + (mlpBias ? 2L * intermediateSize + h : 0);
+        long perLayer = attn + mlp + 2 * h;
+        long embed = (long) vocabSize * h;
+        return embed + numHiddenLayers * perLayer + h + (tieWordEmbeddings ? 0 : embed);
+    }
+
+    // ------------------------------------------------------------------ reading
+
+    private static final ObjectMapper JSON = new ObjectMapper();
+
+    public static LlamaConfig read(Path dirOrFile) {
+        Path file = Files.isDirectory(dirOrFile) ? dirOrFile.resolve("config.json") : dirOrFile;
+        if (!Files.isRegularFile(file)) {
+            throw new LoroException(file + ": config.json not found (a Hugging Face model directory needs one)");
+        }
+        JsonNode root;
+        try {
+            root = JSON.readTree(file.toFile());
+        } catch (IOException e) {
+            throw new LoroException(file + ": not valid JSON: " + firstLine(e.getMessage()));
+        }
+        if (root == null || !root.isObject()) {
+            throw new LoroException(file + ": expected a JSON object");
+        }
+        return parse(root, file.toString());
+    }
+
+    public static LlamaConfig parse(JsonNode root, String source) {
+        Fields f = new Fields(root, source);
+        String arch = f.architecture();
+        int hidden = f.positiveInt("hidden_size", null);
+        int heads = f.positiveInt("num_attention_heads", null);
+        int layers = f.positiveInt("num_hidden_layers", null);
+        int inter = f.positiveInt("intermediate_size", null);
+        int vocab = f.positiveInt("vocab_size", null);
+        int kvHeads = f.positiveInt("num_key_value_heads", heads);
+        Integer headDimGiven = f.optionalPositiveInt("head_dim");
+        if (headDimGiven == null && hidden % heads != 0) {
+            throw new LoroException(source + ": hidden_size " + hidden + " is not divisible by num_attention_heads "
+                    + heads + " (set head_dim explicitly or choose heads that divide hidden_size)");
+        }
+        int headDim = headDimGiven != null ? headDimGiven : hidden / heads;
+        if (headDim % 2 != 0) {
+            throw new LoroException(source + ": head_dim " + headDim + " must be even for rotary embeddings");
+        }
+        if (heads % kvHeads != 0) {
+            throw new LoroException(source + ": num_attention_heads " + heads
+                    + " is not divisible by num_key_value_heads " + kvHeads);
+        }
+        String act = f.string("hidden_act", "silu");
+        if (!act.equals("silu")) {
+            throw new LoroException(source + ": hidden_act '" + act + "' is not supported (allowed: silu)");
+        }
+        double eps = f.positiveDouble("rms_norm_eps", 1e-6);
+        int maxPos = f.positiveInt("max_position_embeddings", 2048);
+        boolean tie = f.bool("tie_word_embeddings", false);
+        boolean attnBias = f.bool("attention_bias", false);
+        boolean mlpBias = f.bool("mlp_bias", false);
+        boolean qwen2 = arch.equals("Qwen2ForCausalLM");
+        boolean qkvBias = qwen2 || attnBias;
+        boolean oBias = !qwen2 && attnBias;
+        int window = 0;
+        if (arch.equals("MistralForCausalLM") && f.has("sliding_window") && !root.get("sliding_window").isNull()) {
+            window = f.positiveInt("sliding_window", null);
+        }
+        if (qwen2 && f.bool("use_sliding_window", false)) {
+            window = f.positiveInt("sliding_window", null);
+        }
+        // rope: transformers 5 "rope_parameters" or 4.x "rope_theta" + "rope_scaling"
+        JsonNode ropeParams = root.get("rope_parameters");
+        JsonNode scaling = root.get("rope_scaling");
+        double theta = f.positiveDouble("rope_theta", 10000.0);
+        if (ropeParams != null && !ropeParams.isNull()) {
+            if (!ropeParams.isObject()) {
+                throw new LoroException(source + ": rope_parameters must be an object");
+            }
+            if (ropeParams.has("rope_theta")) {
+                theta = new Fields(ropeParams, source + " rope_parameters").positiveDouble("rope_theta", theta);
+            }
+            if (scaling == null || scaling.isNull()) {
+                scaling = ropeParams;
+            }
+        }
+        RopeScaling rope = parseRopeScaling(scaling, source);
+        Long bos = f.optionalTokenId("bos_token_id", vocab);
+        List<Long> eos = f.tokenIdList("eos_token_id", vocab);
+        Long pad = f.optionalTokenId("pad_token_id", vocab);
+        double initRange = f.positiveDouble("initializer_range", 0.02);
+        return new LlamaConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, eps, theta, rope, maxPos,
+                tie, qkvBias, oBias, mlpBias, bos, eos, pad, window, initRange);
+    }
+
+    private static RopeScaling parseRopeScaling(JsonNode node, String source) {
+        if (node == null || node.isNull()) {
+            return RopeScaling.NONE;
+        }
+        if (!node.isObject()) {
+            throw new LoroException(source + ": rope_scaling must be an object or null");
+        }
+        Fields f = new Fields(node, source + " rope_scaling");
+        String type = node.has("rope_type") ? f.string("rope_type", "default") : f.string("type", "default");
+        switch (type) {
+            case "default":
+                return RopeScaling.NONE;
+            case "linear":
+                return new RopeScaling("linear", f.positiveDouble("factor", null), 0, 0, 0);
+            case "llama3": {
+                double factor = f.positiveDouble("factor", null);
+                double low = f.positiveDouble("low_freq_factor", null);
+                double high = f.positiveDouble("high_freq_factor", null);
+                int orig = f.positiveInt("original_max_position_embeddings", null);
+                if (high <= low) {
+                    throw new LoroException(source + ": rope_scaling high_freq_factor (" + high
+                            + ") must be greater than low_freq_factor (" + low + ")");
+                }
+                return new RopeScaling("llama3", factor, low, high, orig);
+            }
+            default:
+                throw new LoroException(source + ": rope_scaling type '" + type
+                        + "' is not supported (allowed: default, linear, llama3)");
+        }
+    }
+
+    // ------------------------------------------------------------------ writing
+
+    /** The config as transformers writes it (4.x spelling, readable by 4.x and 5.x). */
+    public ObjectNode toJson() {
+        ObjectNode o = JSON.createObjectNode();
+        o.putArray("architectures").add(architecture);
+        o.put("model_type", switch (architecture) {
+            case "MistralForCausalLM" -> "mistral";
+            case "Qwen2ForCausalLM" -> "qwen2";
+            default -> "llama";
+        });
+        o.put("vocab_size", vocabSize);
+        o.put("hidden_size", hiddenSize);
+        o.put("intermediate_size", intermediateSize);
+        o.put("num_hidden_layers", numHiddenLayers);
+        o.put("num_attention_heads", numAttentionHeads);
+        o.put("num_key_value_heads", numKeyValueHeads);
+        o.put("head_dim", headDim);
+        o.put("hidden_act", "silu");
+        o.put("rms_norm_eps", rmsNormEps);
+        o.put("rope_theta", ropeTheta);
+        if (ropeScaling.type().equals("default")) {
+            o.putNull("rope_scaling");
+        } else {
+            ObjectNode r = o.putObject("rope_scaling");
+            r.put("rope_type", ropeScaling.type());
+            r.put("factor", ropeScaling.factor());
+            if (ropeScaling.type().equals("llama3")) {
+                r.put("low_freq_factor", ropeScaling.lowFreqFactor());
+                r.put("high_freq_factor", ropeScaling.highFreqFactor());
+                r.put("original_max_position_embeddings", ropeScaling.originalMaxPositionEmbeddings());
+            }
+        }
+        o.put("max_position_embeddings", maxPositionEmbeddings);
+        o.put("tie_word_embeddings", tieWordEmbeddings);
+        if (!architecture.equals("Qwen2ForCausalLM")) {
+            o.put("attention_bias", qkvBias);
+        }
+        o.put("attention_dropout", 0.0);
+        o.put("mlp_bias", mlpBias);
+        o.put("initializer_range", initializerRange);
+        if (bosTokenId != null) {
+            o.put("bos_token_id", bosTokenId);
+        }
+        if (eosTokenIds.size() == 1) {
+            o.put("eos_token_id", eosTokenIds.get(0));
+        } else if (!eosTokenIds.isEmpty()) {
+            ArrayNode a = o.putArray("eos_token_id");
+            eosTokenIds.forEach(a::add);
+        }
+        if (padTokenId != null) {
+            o.put("pad_token_id", padTokenId);
+        }
+        if (slidingWindow > 0) {
+            o.put("sliding_window", slidingWindow);
+            if (architecture.equals("Qwen2ForCausalLM")) {
+                o.put("use_sliding_window", true);
+            }
+        }
+        o.put("torch_dtype", "float32");
+        o.put("use_cache", true);
+        return o;
+    }
+
+    public String toJsonString() {
+        try {
+            return JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toJson()) + "\n";
+        } catch (IOException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    public LlamaConfig withPadTokenId(Long pad) {
+        return new LlamaConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers,
+                numAttentionHeads, numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling,
+                maxPositionEmbeddings, tieWordEmbeddings, qkvBias, oBias, mlpBias, bosTokenId, eosTokenIds, pad,
+                slidingWindow, initializerRange);
+    }
+
+    static String firstLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        int nl = s.indexOf('\n');
+        return nl < 0 ? s : s.substring(0, nl);
+    }
+
+    /** Typed access to JSON fields with one-line errors that name the file and key. */
+    private static final class Fields {
+        private final JsonNode node;
+        private final String source;
+
+        Fields(JsonNode node, String source) {
+            this.node = node;
+            this.source = source;
+        }
+
+        boolean has(String key) {
+            return node.has(key);
+        }
+
+        String architecture() {
+            JsonNode a = node.get("architectures");
+            String arch;
+            if (a == null || a.isNull()) {
+                String type = node.path("model_type").asText("");
+                arch = switch (type) {
+                    case "llama" -> "LlamaForCausalLM";
+                    case "mistral" -> "MistralForCausalLM";
+                    case "qwen2" -> "Qwen2ForCausalLM";
+                    default -> throw new LoroException(source + ": missing 'architectures' (allowed: " + ARCHITECTURES + ")");
+                };
+            } else if (a.isArray() && a.size() >= 1 && a.get(0).isTextual()) {
+                arch = a.get(0).asText();
+            } else {
+                throw new LoroException(source + ": 'architectures' must be a list of class names");
+            }
+            if (!ARCHITECTURES.contains(arch)) {
+                throw new LoroException(source + ": architecture '" + arch + "' is not supported (allowed: "
+                        + String.join(", ", ARCHITECTURES) + ")");
+            }
+            return arch;
+        }
+
+        private JsonNode required(String key) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                throw new LoroException(source + ": missing required key '" + key + "'");
+            }
+            return v;
+        }
+
+        int positiveInt(String key, Integer dflt) {
+            JsonNode v = node.get(key);
+            if ((v == null || v.isNull()) && dflt != null) {
+                return dflt;
+            }
+            v = required(key);
+            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
+                throw new LoroException(source + ": '" + key + "' must be a positive integer, got " + v);
+            }
+            return v.asInt();
+        }
+
+        Integer optionalPositiveInt(String key) {
+            JsonNode v = node.get(key);
+            return v == null || v.isNull() ? null : positiveInt(key, null);
+        }
+
+        double positiveDouble(String key, Double dflt) {
+            JsonNode v = node.get(key);
+            if ((v == null || v.isNull()) && dflt != null) {
+                return dflt;
+            }
+            v = required(key);
+            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
+                throw new LoroException(source + ": '" + key + "' must be a positive number, got " + v);
+            }
+            return v.asDouble();
+        }
+
+        boolean bool(String key, boolean dflt) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isBoolean()) {
+                throw new LoroException(source + ": '" + key + "' must be true or false, got " + v);
+            }
+            return v.asBoolean();
+        }
+
+        String string(String key, String dflt) {
+            JsonNode v = node.get(key);
+            if (v == null || v.isNull()) {
+                return dflt;
+            }
+            if (!v.isTextual()) {
+                throw new LoroException(source + ": '" + key + "' must be a string, got " + v);
+            }
+            return v.asText();
+        }
+
+        private long tokenId(JsonNode v, String key, int vocab) {
+            if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() >= vocab) {
+                throw new LoroException(source + ": '" + key + "' must be a token id in [0, " + vocab + "), got " + v);
+            }
+            return v.asLong();
+        }
+
+        Long optionalTokenId(String key, int vocab) {
+            JsonNode v = node.get(key);
+            return v == null || v.isNull() ? null : tokenId(v, key, vocab);
+        }
+
+        List<Long> tokenIdList(String key, int vocab) {
+            JsonNode v = node.get(key);
+            List<Long> out = new ArrayList<>();
+            if (v == null || v.isNull()) {
+                return List.of();
+            }
+            if (v.isArray()) {
+                for (JsonNode e : v) {
+                    out.add(tokenId(e, key, vocab));
+                }
+            } else {
+                out.add(tokenId(v, key, vocab));
+            }
+            return List.copyOf(out);
+        }
+    }
+}

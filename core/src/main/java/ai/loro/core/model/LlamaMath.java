@@ -1,0 +1,128 @@
+package ai.loro.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.nn.Activation;
+
+/**
+ * The math of a Llama decoder, one static function per block, following transformers'
+ * modeling_llama.py (FORMATS.md §2). Every function puts its input activation first in each op so
+ * that results join the step's manager, never a parameter's (DJL-NOTES.md, "Memory").
+ */
+public final class LlamaMath {
+    private LlamaMath() {}
+
+    /** Additive value for masked attention scores: finite so fully masked rows give no NaN. */
+    static double maskValue(DataType dtype) {
+        return dtype == DataType.FLOAT16 ? -65504.0 : -1e30;
+    }
+
+    /**
+     * RMSNorm: {@code weight * (x / sqrt(mean(x²) + eps))}, the normalisation computed in at least
+     * fp32 and cast back before the weight multiply, as transformers does.
+     */
+    public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) { // x (..., H), weight (H)
+        DataType in = x.getDataType();
+        NDArray wide = in == DataType.FLOAT16 ? x.toType(DataType.FLOAT32, false) : x;
+        NDArray variance = wide.square().mean(new int[] {-1}, true); // (..., 1)
+        NDArray normed = wide.mul(variance.add(eps).pow(-0.5));
+        return normed.toType(in, false).mul(weight);
+    }
+
+    /** {@code cat(-x[..., d/2:], x[..., :d/2])} — HF's rotate_half, not interleaved pairs. */
+    public static NDArray rotateHalf(NDArray x) { // (B, H, T, D)
+        long half = x.getShape().getShape()[3] / 2;
+        NDArray first = x.get(new NDIndex("..., :{}", half));
+        NDArray second = x.get(new NDIndex("..., {}:", half));
+        return second.neg().concat(first, -1);
+    }
+
+    /** {@code x * cos + rotate_half(x) * sin}. */
+    public static NDArray applyRope(NDArray x, NDArray cos, NDArray sin) { // x (B, H, T, D); cos, sin (B, 1, T, D)
+        return x.mul(cos).add(rotateHalf(x).mul(sin));
+    }
+
+    /**
+     * Position ids from a padding mask, as transformers' generate computes them: {@code cumsum(mask)
+     * - 1}, pads clamped to 0. Left-padded rows thus start at position 0 at their first real token.
+     *
+     * @param mask (B, S) with 1 for real tokens, 0 for padding, over the whole sequence so far
+     * @return the positions of the last {@code newTokens} columns, (B, T), int64
+     */
+    public static NDArray positionsFromMask(NDArray mask, int newTokens) {
+        NDArray pos = mask.toType(DataType.INT64, false).cumSum(1).sub(1).maximum(0); // (B, S)
+        long s = mask.getShape().get(1);
+        return pos.get(new NDIndex(":, {}:", s - newTokens));
+    }
+
+    /**
+     * Additive attention bias for {@code newTokens} queries that follow {@code past} cached
+     * positions: 0 where query i may see key j (j ≤ past + i and key j is not padding), a large
+     * negative value elsewhere.
+     *
+     * @param mask (B, S) padding mask over all S = past + newTokens keys
+     * @return (B, 1, T, S) in {@code dtype}
+     */
+    public static NDArray attentionBias(NDArray mask, int past, int newTokens, DataType dtype) {
+        NDManager m = mask.getManager();
+        long s = mask.getShape().get(1);
+        NDArray keyPos = m.arange(0, (int) s, 1, DataType.INT64).reshape(1, s); // (1, S)
+        NDArray queryPos = m.arange(past, past + newTokens, 1, DataType.INT64).reshape(newTokens, 1); // (T, 1)
+        NDArray causal = keyPos.lte(queryPos); // (T, S)
+        NDArray keyIsReal = mask.toType(DataType.BOOLEAN, false).reshape(mask.getShape().get(0), 1, 1, s); // (B, 1, 1, S)
+        NDArray allowed = keyIsReal.logicalAnd(causal.reshape(1, 1, newTokens, s)); // (B, 1, T, S)
+        return allowed.toType(dtype, false).sub(1).mul(-maskValue(dtype));
+    }
+
+    /**
+     * Scaled dot-product attention with grouped key/value heads (query head h reads kv head
+     * h / nRep, transformers' repeat_kv). Softmax in at least fp32.
+     *
+     * @param q (B, H, T, D)
+     * @param k (B, KV, S, D)
+     * @param v (B, KV, S, D)
+     * @param bias (B, 1, T, S) additive mask
+     * @return (B, H, T, D)
+     */
+    public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray bias) {
+        long[] qs = q.getShape().getShape();
+        long kvHeads = k.getShape().get(1);
+        long nRep = qs[1] / kvHeads;
+        if (nRep > 1) {
+            k = repeatKv(k, nRep);
+            v = repeatKv(v, nRep);
+        }
+        double scale = 1.0 / Math.sqrt(qs[3]);
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(bias); // (B, H, T, S)
+        DataType in = scores.getDataType();
+        NDArray probs = in == DataType.FLOAT16
+                ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(in, false)
+                : scores.softmax(-1);
+        return probs.matMul(v);
+    }
+
+    /** (B, KV, S, D) → (B, KV·nRep, S, D), each kv head repeated nRep times in place. */
+    static NDArray repeatKv(NDArray x, long nRep) {
+        long[] s = x.getShape().getShape();
+        return x.expandDims(2).broadcast(new Shape(s[0], s[1], nRep, s[2], s[3])).reshape(s[0], s[1] * nRep, s[2], s[3]);
+    }
+
+    /** SiLU(x) = x · σ(x). */
+    public static NDArray silu(NDArray x) {
+        return x.mul(Activation.sigmoid(x));
+    }
+
+    /** (B, T, H·D) ↔ (B, H, T, D). */
+    static NDArray splitHeads(NDArray x, long heads, long headDim) {
+        long[] s = x.getShape().getShape();
+        return x.reshape(s[0], s[1], heads, headDim).transpose(0, 2, 1, 3);
+    }
+
+    static NDArray mergeHeads(NDArray x) { // (B, H, T, D) → (B, T, H·D)
+        long[] s = x.getShape().getShape();
+        return x.transpose(0, 2, 1, 3).reshape(s[0], s[2], s[1] * s[3]);
+    }
+}

@@ -1,0 +1,275 @@
+package ai.loro.core.model;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.ndarray.types.SparseFormat;
+import ai.djl.nn.core.Embedding;
+import ai.djl.nn.core.Linear;
+import ai.loro.core.LoroException;
+import ai.loro.core.io.Checkpoint;
+import ai.loro.core.io.TensorInfo;
+import java.nio.file.Path;
+import java.util.Arrays;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.function.Function;
+
+/**
+ * A Llama-class causal LM (LlamaForCausalLM and the same-math Mistral/Qwen2 variants). It holds
+ * parameters under their Hugging Face names; the math lives in {@link LlamaMath}.
+ */
+public final class LlamaModel implements AutoCloseable {
+    /** The parameters of one decoder layer. */
+    public record Layer(NDArray inputNorm, Projection q, Projection k, Projection v, Projection o,
+                        NDArray postNorm, Projection gate, Projection up, Projection down) {
+        public Projection projection(HfNames.Proj p) {
+            return switch (p) {
+                case Q -> q;
+                case K -> k;
+                case V -> v;
+                case O -> o;
+                case GATE -> gate;
+                case UP -> up;
+                case DOWN -> down;
+            };
+        }
+    }
+
+    private final LlamaConfig config;
+    private final NDManager manager;
+    private final DataType dtype;
+    private final Map<String, NDArray> parameters; // HF name → array, transformers' order
+    private final NDArray embed; // (V, H)
+    private final Layer[] layers;
+    private final NDArray finalNorm; // (H)
+    private final NDArray lmHead; // (V, H); the embedding itself when tied
+    private final Rope rope;
+    private boolean adaptersEnabled = true;
+
+    private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, Map<String, NDArray> parameters) {
+        this.config = config;
+        this.manager = manager;
+        this.dtype = dtype;
+        this.parameters = parameters;
+        this.embed = parameters.get(HfNames.EMBED);
+        this.finalNorm = parameters.get(HfNames.FINAL_NORM);
+        this.lmHead = config.tieWordEmbeddings() ? embed : parameters.get(HfNames.LM_HEAD);
+        this.layers = new Layer[config.numHiddenLayers()];
+        for (int l = 0; l < layers.length; l++) {
+            Projection[] p = new Projection[HfNames.Proj.values().length];
+            for (HfNames.Proj proj : HfNames.Proj.values()) {
+                p[proj.ordinal()] = new Projection(HfNames.module(l, proj), parameters.get(HfNames.weight(l, proj)),
+                        proj.hasBias(config) ? parameters.get(HfNames.bias(l, proj)) : null);
+            }
+            layers[l] = new Layer(parameters.get(HfNames.inputNorm(l)), p[0], p[1], p[2], p[3],
+                    parameters.get(HfNames.postAttentionNorm(l)), p[4], p[5], p[6]);
+        }
+        this.rope = new Rope(config, manager, dtype);
+    }
+
+    /**
+     * Builds a model whose every expected tensor comes from {@code source} (name → array on the
+     * given manager), checking each shape against the config.
+     */
+    public static LlamaModel create(LlamaConfig config, DataType dtype, Device device,
+                                    Function<String, NDArray> sourceForName, NDManager manager) {
+        Map<String, NDArray> params = new LinkedHashMap<>();
+        for (Map.Entry<String, long[]> e : HfNames.expectedTensors(config).entrySet()) {
+            NDArray a = sourceForName.apply(e.getKey());
+            if (!Arrays.equals(a.getShape().getShape(), e.getValue())) {
+                throw new LoroException("tensor " + e.getKey() + " has shape " + a.getShape() + " but config.json implies "
+                        + new Shape(e.getValue()));
+            }
+            a.setName(e.getKey());
+            params.put(e.getKey(), a);
+        }
+        return new LlamaModel(config, manager, dtype, params);
+    }
+
+    /** Loads a Hugging Face checkpoint directory (config.json + safetensors), widening to {@code dtype}. */
+    public static LlamaModel load(Path dir, DataType dtype, Device device) {
+        LlamaConfig config = LlamaConfig.read(dir);
+        Map<String, long[]> expected = HfNames.expectedTensors(config);
+        NDManager manager = NDManager.newBaseManager(device);
+        try (Checkpoint ckpt = Checkpoint.open(dir)) {
+            for (String name : ckpt.names()) {
+                boolean tiedHead = name.equals(HfNames.LM_HEAD) && config.tieWordEmbeddings();
+                if (!expected.containsKey(name) && !tiedHead && !name.endsWith(".rotary_emb.inv_freq")) {
+                    throw new LoroException(dir + ": unexpected tensor '" + name + "' for " + config.architecture()
+                            + " (a different architecture or a layer count that disagrees with config.json)");
+                }
+            }
+            for (Map.Entry<String, long[]> e : expected.entrySet()) {
+                if (!ckpt.contains(e.getKey())) {
+                    throw new LoroException(dir + ": missing tensor '" + e.getKey() + "' required by config.json");
+                }
+                TensorInfo info = ckpt.info(e.getKey());
+                if (!Arrays.equals(info.shape(), e.getValue())) {
+                    throw new LoroException(dir + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(info.shape())
+                            + " but config.json implies " + Arrays.toString(e.getValue()));
+                }
+            }
+            return create(config, dtype, device, name -> ckpt.load(name, manager, dtype), manager);
+        } catch (RuntimeException e) {
+            manager.close();
+            throw e;
+        }
+    }
+
+    /** A model with the given host weights (HF names → row-major floats), e.g. from {@link ModelInit}. */
+    public static LlamaModel fromHost(LlamaConfig config, Map<String, float[]> weights, DataType dtype, Device device) {
+        NDManager manager = NDManager.newBaseManager(device);
+        Map<String, long[]> expected = HfNames.expectedTensors(config);
+        return create(config, dtype, device, name -> {
+            float[] w = weights.get(name);
+            if (w == null) {
+                throw new LoroException("missing tensor '" + name + "'");
+            }
+            NDArray a = manager.create(w, new Shape(expected.get(name)));
+            NDArray t = a.toType(dtype, false);
+            if (t != a) {
+                a.close();
+            }
+            return t;
+        }, manager);
+    }
+
+    public LlamaConfig config() {
+        return config;
+    }
+
+    public DataType dtype() {
+        return dtype;
+    }
+
+    public NDManager manager() {
+        return manager;
+    }
+
+    /** All parameters by HF name in transformers' state-dict order (no lm_head when tied). */
+    public Map<String, NDArray> parameters() {
+        return java.util.Collections.unmodifiableMap(parameters);
+    }
+
+    public Layer layer(int l) {
+        return layers[l];
+    }
+
+    /** Switch adapters (projection deltas) on or off, e.g. off to get the reference model. */
+    public void setAdaptersEnabled(boolean enabled) {
+        this.adaptersEnabled = enabled;
+    }
+
+    public boolean adaptersEnabled() {
+        return adaptersEnabled;
+    }
+
+    /**
+     * Final-norm hidden states.
+     *
+     * @param inputIds (B, T) int64 token ids of the new tokens
+     * @param mask (B, past + T) 1 = token, 0 = padding, or null for no padding
+     * @param cache the KV cache to read and extend, or null for a full forward pass
+     * @return (B, T, H)
+     */
+    public NDArray hiddenStates(NDArray inputIds, NDArray mask, KvCache cache) {
+        long[] shape = inputIds.getShape().getShape();
+        int batch = (int) shape[0];
+        int t = (int) shape[1];
+        int past = cache == null ? 0 : cache.length();
+        int total = past + t;
+        if (config.slidingWindow() > 0 && total > config.slidingWindow()) {
+            throw new LoroException("sequence length " + total + " exceeds the model's sliding_window "
+                    + config.slidingWindow() + " (sliding-window attention is not supported)");
+        }
+        NDManager m = inputIds.getManager();
+        if (mask == null) {
+            mask = m.ones(new Shape(batch, total), DataType.INT64);
+        } else if (mask.getShape().get(0) != batch || mask.getShape().get(1) != total) {
+            throw new IllegalArgumentException("mask shape " + mask.getShape() + " != (" + batch + ", " + total + ")");
+        }
+        NDArray positions = LlamaMath.positionsFromMask(mask, t); // (B, T)
+        NDArray[] cosSin = rope.cosSin(positions, total - 1); // (B, 1, T, D) each
+        NDArray bias = LlamaMath.attentionBias(mask, past, t, dtype); // (B, 1, T, S)
+        NDArray x = Embedding.embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
+        for (int l = 0; l < layers.length; l++) {
+            x = decoderLayer(l, x, cosSin[0], cosSin[1], bias, cache);
+        }
+        if (cache != null) {
+            cache.advance(t);
+        }
+        return LlamaMath.rmsNorm(x, finalNorm, config.rmsNormEps());
+    }
+
+    private NDArray decoderLayer(int l, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
+        Layer p = layers[l];
+        double eps = config.rmsNormEps();
+        NDArray h = LlamaMath.rmsNorm(x, p.inputNorm(), eps); // (B, T, H)
+        NDArray q = LlamaMath.splitHeads(p.q().apply(h, adaptersEnabled), config.numAttentionHeads(), config.headDim());
+        NDArray k = LlamaMath.splitHeads(p.k().apply(h, adaptersEnabled), config.numKeyValueHeads(), config.headDim());
+        NDArray v = LlamaMath.splitHeads(p.v().apply(h, adaptersEnabled), config.numKeyValueHeads(), config.headDim());
+        q = LlamaMath.applyRope(q, cos, sin); // (B, H, T, D)
+        k = LlamaMath.applyRope(k, cos, sin); // (B, KV, T, D)
+        if (cache != null) {
+            NDArray[] kv = cache.append(l, k, v); // (B, KV, S, D)
+            k = kv[0];
+            v = kv[1];
+        }
+        NDArray attn = LlamaMath.mergeHeads(LlamaMath.attention(q, k, v, bias)); // (B, T, H·D)
+        x = x.add(p.o().apply(attn, adaptersEnabled));
+        h = LlamaMath.rmsNorm(x, p.postNorm(), eps);
+        NDArray gated = LlamaMath.silu(p.gate().apply(h, adaptersEnabled)).mul(p.up().apply(h, adaptersEnabled)); // (B, T, I)
+        return x.add(p.down().apply(gated, adaptersEnabled));
+    }
+
+    /** Vocabulary logits from hidden states: (B, T, H) → (B, T, V). */
+    public NDArray logits(NDArray hidden) {
+        return Linear.linear(hidden, lmHead).singletonOrThrow();
+    }
+
+    /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
+    public NDArray forward(NDArray inputIds, NDArray mask, KvCache cache) {
+        return logits(hiddenStates(inputIds, mask, cache));
+    }
+
+    /**
+     * {@code out[b, t] = log p(ids[b, t+1] | ids[b, ..t])}, computed in at least fp32.
+     *
+     * @param inputIds (B, T)
+     * @param mask (B, T) or null
+     * @return (B, T-1)
+     */
+    public NDArray tokenLogProbs(NDArray inputIds, NDArray mask) {
+        long t = inputIds.getShape().get(1);
+        NDArray logits = forward(inputIds, mask, null).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
+        if (logits.getDataType() == DataType.FLOAT16) {
+            logits = logits.toType(DataType.FLOAT32, false);
+        }
+        NDArray next = inputIds.get(new NDIndex(":, 1:")).expandDims(-1); // (B, T-1, 1)
+        return logits.logSoftmax(-1).gather(next, -1).squeeze(-1);
+    }
+
+    /** A KV cache sized for this model. */
+    public KvCache newCache(int batch, int capacity) {
+        return new KvCache(config, batch, capacity, manager, dtype);
+    }
+
+    /** Rejects ids outside the vocabulary before they reach the embedding kernel. */
+    public void checkTokenIds(long[] ids, String where) {
+        for (int i = 0; i < ids.length; i++) {
+            if (ids[i] < 0 || ids[i] >= config.vocabSize()) {
+                throw new LoroException(where + ": token id " + ids[i] + " at index " + i
+                        + " is outside the vocabulary [0, " + config.vocabSize() + ")");
+            }
+        }
+    }
+
+    @Override
+    public void close() {
+        manager.close();
+    }
+}
