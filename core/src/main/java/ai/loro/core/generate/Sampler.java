@@ -29,8 +29,9 @@ public final class Sampler {
         long[] packed = new long[logits.length];
         for (int i = 0; i < logits.length; i++) {
             int bits = Float.floatToIntBits(logits[i]);
-            int key = bits >= 0 ? bits ^ 0x7fffffff : bits; // larger float → smaller key
-            packed[i] = ((long) key << 32) | i;
+            // 0 .. 2^32-1, increasing as the float decreases (positives first, then negatives)
+            long key = bits >= 0 ? 0x7fffffffL - bits : 0x80000000L + (bits & 0x7fffffff);
+            packed[i] = ((key - 0x80000000L) << 32) | i;
         }
         Arrays.sort(packed);
         int[] order = new int[logits.length];

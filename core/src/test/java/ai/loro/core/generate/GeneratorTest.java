@@ -89,14 +89,18 @@ class GeneratorTest {
     void stopsOnEosAndOnStopStrings() {
         long[] prompt = {1, 5, 9};
         Generator probe = new Generator(model, Set.of(), null);
-        long[] free = probe.generate(List.of(prompt), SamplingParams.greedy(6)).get(0).tokens();
-        // make the third greedy token an EOS: generation must end right there
-        Generator eos = new Generator(model, Set.of(free[2]), ids -> Arrays.toString(ids));
-        Generator.Result r = eos.generate(List.of(prompt), SamplingParams.greedy(6)).get(0);
+        // seeded sampling: the same tokens each run, and (unlike greedy on a random model) varied
+        SamplingParams sampled = new SamplingParams(8, 1.0, 0, 1.0, 7, List.of(), true);
+        long[] free = probe.generate(List.of(prompt), sampled).get(0).tokens();
+        // the first greedy token (after the first) that did not occur before it: make it the EOS
+        int j = firstUnrepeated(free);
+        assertTrue(j < free.length, "continuation repeats one token: " + Arrays.toString(free));
+        Generator eos = new Generator(model, Set.of(free[j]), ids -> Arrays.toString(ids));
+        Generator.Result r = eos.generate(List.of(prompt), sampled).get(0);
         assertEquals("eos", r.finishReason());
-        assertArrayEquals(Arrays.copyOf(free, 3), r.tokens());
-        // stop string: decoder spells tokens as "<id>"; stop at the 2nd generated token
-        String stop = "<" + free[1] + ">";
+        assertArrayEquals(Arrays.copyOf(free, j + 1), r.tokens());
+        // stop string: the decoder spells tokens as "<id>"; stop at that same token
+        String stop = "<" + free[j] + ">";
         Generator byText = new Generator(model, Set.of(), ids -> {
             StringBuilder sb = new StringBuilder();
             for (long id : ids) {
@@ -104,10 +108,28 @@ class GeneratorTest {
             }
             return sb.toString();
         });
-        SamplingParams withStop = new SamplingParams(6, 0, 0, 1, 0, List.of(stop), true);
+        SamplingParams withStop = new SamplingParams(8, 1.0, 0, 1.0, 7, List.of(stop), true);
         Generator.Result s = byText.generate(List.of(prompt), withStop).get(0);
         assertEquals("stop", s.finishReason());
-        assertEquals("<" + free[0] + ">", s.text());
+        StringBuilder before = new StringBuilder();
+        for (int i = 0; i < j; i++) {
+            before.append('<').append(free[i]).append('>');
+        }
+        assertEquals(before.toString(), s.text());
+    }
+
+    /** The first index ≥ 1 whose token does not occur earlier in the array. */
+    private static int firstUnrepeated(long[] tokens) {
+        for (int j = 1; j < tokens.length; j++) {
+            boolean seen = false;
+            for (int i = 0; i < j; i++) {
+                seen |= tokens[i] == tokens[j];
+            }
+            if (!seen) {
+                return j;
+            }
+        }
+        return tokens.length;
     }
 
     @Test

@@ -72,9 +72,10 @@ class LlamaMathTest {
         // low_wavelen = 8192, high_wavelen = 2048.
         // i = 0: inv = 1, wavelen 2π < 2048 → unchanged (high frequency).
         // i = 63: inv = 500000^(-126/128) = 2.4287e-6, wavelen 2.587e6 > 8192 → inv / 8.
-        // i = 40: inv = 500000^(-80/128) = 2.7345e-4 → wavelen 22977 > 8192 → inv / 8.
-        // i = 30: inv = 500000^(-60/128) = 2.1165e-3 → wavelen 2968.6, medium band:
-        //   s = (8192/2968.6 - 1)/(4 - 1) = 0.58650; inv' = (1-s)·inv/8 + s·inv = 0.62231·inv.
+        // i = 40: inv = 500000^(-80/128) = 2.7425e-4 → wavelen 22910.6 > 8192 → inv / 8.
+        // i = 30: inv = 500000^(-60/128) = e^(-13.1224·60/128) = 2.13112e-3 → wavelen 2948.30,
+        //   medium band (2048 ≤ 2948.3 ≤ 8192): s = (8192/2948.30 - 1)/(4 - 1) = 0.592849;
+        //   inv' = (1-s)·inv/8 + s·inv = (0.407151/8 + 0.592849)·inv = 0.643743·inv.
         com.fasterxml.jackson.databind.node.ObjectNode o = TinyConfigs.json(10, 256, 8, 1, 2, 2);
         o.put("rope_theta", 500000.0);
         o.putObject("rope_scaling").put("rope_type", "llama3").put("factor", 8.0).put("low_freq_factor", 1.0)
@@ -87,11 +88,11 @@ class LlamaMathTest {
         assertEquals(Math.pow(500000, -80.0 / 128) / 8, inv[40], 1e-15);
         double base30 = Math.pow(500000, -60.0 / 128);
         double wavelen = 2 * Math.PI / base30;
-        assertEquals(2968.6, wavelen, 0.1);
+        assertEquals(2948.30, wavelen, 0.01);
         double s = (8192 / wavelen - 1) / 3;
-        assertEquals(0.58650, s, 1e-4);
+        assertEquals(0.592849, s, 1e-6);
         assertEquals((1 - s) * base30 / 8 + s * base30, inv[30], 1e-15);
-        assertEquals(0.62231 * base30, inv[30], 1e-7);
+        assertEquals(0.643743 * base30, inv[30], 1e-9);
         // float32 mode agrees to float precision
         double[] f = Rope.invFreq(c, true);
         for (int i = 0; i < inv.length; i++) {
