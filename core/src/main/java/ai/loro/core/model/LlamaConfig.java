@@ -252,14 +252,25 @@ public record LlamaConfig(
                 o.put("use_sliding_window", true);
             }
         }
-        o.put("torch_dtype", "float32");
+        o.put("torch_dtype", "float32"); // overwritten by toJsonString(dtype) with what the weights hold
         o.put("use_cache", true);
         return o;
     }
 
     public String toJsonString() {
+        return toJsonString("F32");
+    }
+
+    /** config.json text for weights stored as the given safetensors dtype ("F32", "F16", "BF16"). */
+    public String toJsonString(String storageDtype) {
+        ObjectNode o = toJson();
+        o.put("torch_dtype", switch (storageDtype) {
+            case "F16" -> "float16";
+            case "BF16" -> "bfloat16";
+            default -> "float32";
+        });
         try {
-            return JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(toJson()) + "\n";
+            return JSON.copy().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(o) + "\n";
         } catch (IOException e) {
             throw new IllegalStateException(e);
         }

@@ -1,0 +1,36 @@
+package ai.loro.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import ai.loro.core.LoroException;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** {@code --model DIR}: a Hugging Face model directory, with its tokenizer when present. */
+final class ModelOptions {
+    @Option(names = "--model", required = true, paramLabel = "DIR",
+            description = "Hugging Face model folder (config.json, *.safetensors, tokenizer files).")
+    Path model;
+
+    LlamaModel load() {
+        if (!Files.isDirectory(model)) {
+            throw new LoroException(model + ": not a folder (--model takes a Hugging Face model directory)");
+        }
+        return LlamaModel.load(model, DataType.FLOAT32, Device.cpu());
+    }
+
+    boolean hasTokenizer() {
+        return Files.isRegularFile(model.resolve("tokenizer.json"));
+    }
+
+    /** The model's tokenizer; {@code why} says what needs it, for the error message. */
+    LoroTokenizer tokenizer(String why) {
+        if (!hasTokenizer()) {
+            throw new LoroException(model + ": no tokenizer.json, needed for " + why);
+        }
+        return LoroTokenizer.load(model);
+    }
+}

@@ -1,0 +1,92 @@
+package ai.loro.core.model;
+
+import ai.djl.ndarray.NDArray;
+import ai.loro.core.LoroException;
+import ai.loro.core.io.SafeTensorsWriter;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+import java.util.stream.Stream;
+
+/**
+ * Writes a Hugging Face model directory (config.json, safetensors shards, tokenizer files). The
+ * directory is assembled under a temporary sibling name and renamed into place, so a reader never
+ * sees a half-written model.
+ */
+public final class ModelWriter {
+    private ModelWriter() {}
+
+    /** transformers' default shard size. */
+    public static final long MAX_SHARD_BYTES = 5_000_000_000L;
+
+    static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
+            "special_tokens_map.json", "chat_template.jinja", "generation_config.json");
+
+    /**
+     * @param dtype "F32", "F16" or "BF16"
+     * @param tokenizerDir folder whose tokenizer files are copied alongside, or null
+     */
+    public static void save(Path out, LlamaConfig config, Map<String, NDArray> tensors, String dtype, Path tokenizerDir) {
+        if (Files.exists(out) && !isEmptyDir(out)) {
+            throw new LoroException(out + ": already exists and is not empty (choose another output folder or remove it)");
+        }
+        Path parent = out.toAbsolutePath().getParent();
+        Path tmp = parent.resolve("." + out.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            Files.createDirectories(tmp);
+            writeAtomically(tmp.resolve("config.json"), config.toJsonString(dtype));
+            SafeTensorsWriter.writeCheckpoint(tmp, tensors, dtype, MAX_SHARD_BYTES);
+            if (tokenizerDir != null) {
+                for (String f : TOKENIZER_FILES) {
+                    Path src = tokenizerDir.resolve(f);
+                    if (Files.isRegularFile(src)) {
+                        Files.copy(src, tmp.resolve(f), StandardCopyOption.REPLACE_EXISTING);
+                    }
+                }
+            }
+            if (Files.exists(out)) {
+                Files.delete(out); // the empty folder
+            }
+            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+        } catch (IOException e) {
+            throw new LoroException(out + ": cannot write model: " + e.getMessage());
+        } finally {
+            deleteTree(tmp);
+        }
+    }
+
+    private static boolean isEmptyDir(Path p) {
+        try (Stream<Path> s = Files.list(p)) {
+            return Files.isDirectory(p) && s.findAny().isEmpty();
+        } catch (IOException e) {
+            return false;
+        }
+    }
+
+    static void deleteTree(Path p) {
+        if (!Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+        } catch (IOException ignored) {
+            // best effort: a leftover temp folder is named ".<out>.tmp-*" and never read
+        }
+    }
+
+    /** Small text file: temp file + rename. */
+    public static void writeAtomically(Path file, String text) throws IOException {
+        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        try {
+            Files.writeString(tmp, text);
+            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
+        } finally {
+            Files.deleteIfExists(tmp);
+        }
+    }
+}
