@@ -294,7 +294,17 @@ class SafeTensorsRoundTripTest {
         t2.put("b", closed);
         Shape s = closed.getShape();
         closed.close();
-        assertThrows(RuntimeException.class, () -> SafeTensorsWriter.write(f, t2, null, "F32"));
+        e = assertThrows(LoroException.class, () -> SafeTensorsWriter.write(f, t2, null, "F32"));
+        assertTrue(e.getMessage().contains("\"b\""), e.getMessage());
+        // a failure in the middle of writing the body
+        LoroException mid = assertThrows(LoroException.class, () -> SafeTensorsWriter.writeAtomically(f, ch -> {
+            ch.write(ByteBuffer.wrap(new byte[100]));
+            throw new LoroException("boom");
+        }));
+        assertEquals("boom", mid.getMessage());
+        assertThrows(LoroException.class, () -> SafeTensorsWriter.writeAtomically(f, ch -> {
+            throw new IOException("disk full");
+        }));
         assertEquals(List.of(), files(tmp), "no temp or partial file, shape was " + s);
         assertThrows(LoroException.class, () -> SafeTensorsWriter.writeFloats(tmp.resolve("no/such/dir/x"),
                 Map.of("a", new float[] {1}), null, null, "F32"));
