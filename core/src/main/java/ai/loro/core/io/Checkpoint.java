@@ -129,6 +129,10 @@ public final class Checkpoint implements AutoCloseable {
             }
             root = SafeTensorsFile.JSON.readTree(Files.readAllBytes(index));
         } catch (JacksonException e) {
+            String dup = SafeTensorsFile.duplicateKey(e);
+            if (dup != null) {
+                throw new LoroException(index + ": duplicate key " + q(dup) + " (a tensor may be listed once)", e);
+            }
             throw new LoroException(index + ": not valid JSON: " + Dtypes.oneLine(e.getOriginalMessage()), e);
         } catch (IOException e) {
             throw new LoroException(index + ": cannot read: " + Dtypes.oneLine(e.toString()), e);

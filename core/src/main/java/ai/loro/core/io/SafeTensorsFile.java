@@ -154,6 +154,11 @@ public final class SafeTensorsFile implements AutoCloseable {
         try {
             root = JSON.readTree(text);
         } catch (JacksonException e) {
+            String dup = duplicateKey(e);
+            if (dup != null) {
+                throw new LoroException(where + ": header has duplicate key " + q(dup)
+                        + " (keys must be unique)", e);
+            }
             throw new LoroException(where + ": header is not valid JSON: " + Dtypes.oneLine(e.getOriginalMessage()), e);
         }
         if (root == null || root.isMissingNode()) {
@@ -190,6 +195,17 @@ public final class SafeTensorsFile implements AutoCloseable {
         }
         validateLayout(where, tensors, dataLength);
         return new Header(tensors, metadata);
+    }
+
+    /** The key named by Jackson's duplicate-field error, or null for any other error. */
+    static String duplicateKey(JacksonException e) {
+        String m = e.getOriginalMessage();
+        if (m == null || !m.startsWith("Duplicate field '")) {
+            return null;
+        }
+        int a = m.indexOf('\'');
+        int b = m.lastIndexOf('\'');
+        return b > a ? m.substring(a + 1, b) : m;
     }
 
     private static TensorInfo parseTensor(String where, String name, JsonNode v) {

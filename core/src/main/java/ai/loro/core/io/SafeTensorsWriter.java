@@ -58,12 +58,20 @@ public final class SafeTensorsWriter {
             if (a == null) {
                 throw new LoroException(file + ": tensor " + q(e.getKey()) + " is null");
             }
-            DataType t = a.getDataType();
+            DataType t;
+            long[] shape;
+            try {
+                t = a.getDataType();
+                shape = a.getShape().getShape();
+            } catch (RuntimeException ex) {
+                throw new LoroException(file + ": tensor " + q(e.getKey()) + ": cannot read the array: "
+                        + Dtypes.oneLine(ex.toString()), ex);
+            }
             if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.FLOAT64) {
                 throw new LoroException(file + ": tensor " + q(e.getKey()) + " has data type " + t
                         + "; only FLOAT32, FLOAT16 and FLOAT64 arrays can be written");
             }
-            entries.add(new Entry(e.getKey(), a.getShape().getShape(), null, a));
+            entries.add(new Entry(e.getKey(), shape, null, a));
         }
         writeEntries(file, entries, metadata, dtype);
     }
@@ -335,7 +343,14 @@ public final class SafeTensorsWriter {
                         out.put(f);
                     }
                 } else {
-                    writeArray(file, e, out);
+                    try {
+                        writeArray(file, e, out);
+                    } catch (LoroException | IOException ex) {
+                        throw ex;
+                    } catch (RuntimeException ex) {
+                        throw new LoroException(file + ": tensor " + q(e.name()) + ": cannot read the array: "
+                                + Dtypes.oneLine(ex.toString()), ex);
+                    }
                 }
             }
             out.flush();

@@ -72,6 +72,9 @@ class Bf16Test {
         double decode(short bits) {
             int p = bits & 0xFFFF;
             double s = (p >>> (ebits + mbits)) != 0 ? -1 : 1;
+            if ((p & 0x7FFF) == infBits()) {
+                return s * Double.POSITIVE_INFINITY;
+            }
             return s * values[p & ((1 << (ebits + mbits)) - 1)];
         }
     }
