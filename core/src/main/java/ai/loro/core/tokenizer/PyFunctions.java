@@ -11,7 +11,6 @@ import java.time.format.TextStyle;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Collection;
-import java.util.Collections;
 import java.util.Iterator;
 import java.util.List;
 import java.util.Locale;
@@ -337,9 +336,5 @@ final class PyFunctions {
             }
             return sb.toString();
         }
-    }
-
-    static List<Object> unmodifiable(List<Object> l) {
-        return Collections.unmodifiableList(l);
     }
 }

@@ -196,4 +196,25 @@ class ChatTemplateTest {
                     t.render(List.of(u("Hi")), true, noThink));
         }
     }
+
+    @Test
+    @SuppressWarnings("unchecked")
+    void qwen3RealTemplateWithToolsAndToolCalls() throws Exception {
+        Path dir = SharedTokenizers.dir("qwen3");
+        Map<String, Object> in = new ObjectMapper().readValue("{\"msgs\": [{\"role\": \"system\", \"content\": \"Sys\"}, {\"role\": \"user\", \"content\": \"Weather in Z\\u00fcrich?\"}, {\"role\": \"assistant\", \"content\": \"\", \"tool_calls\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"arguments\": {\"city\": \"Z\\u00fcrich\"}}}]}, {\"role\": \"tool\", \"content\": \"{\\\"t\\\": 20}\"}, {\"role\": \"assistant\", \"content\": \"<think>\\nok\\n</think>\\n\\nIt is 20C.\"}], \"tools\": [{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}]}", Map.class);
+        try (LoroTokenizer tok = LoroTokenizer.load(dir)) {
+            Map<String, Object> vars = new java.util.HashMap<>(tok.specialTokensMap());
+            vars.put("tools", in.get("tools"));
+            assertEquals("<|im_start|>system\nSys\n\n# Tools\n\nYou may call one or more functions to assist with the user query.\n\nYou are provided with function signatures within <tools></tools> XML tags:\n<tools>\n{\"type\": \"function\", \"function\": {\"name\": \"get_weather\", \"description\": \"Get weather\", \"parameters\": {\"type\": \"object\", \"properties\": {\"city\": {\"type\": \"string\"}}, \"required\": [\"city\"]}}}\n</tools>\n\nFor each function call, return a json object with function name and arguments within <tool_call></tool_call> XML tags:\n<tool_call>\n{\"name\": <function-name>, \"arguments\": <args-json-object>}\n</tool_call><|im_end|>\n<|im_start|>user\nWeather in Z\u00fcrich?<|im_end|>\n<|im_start|>assistant\n<tool_call>\n{\"name\": \"get_weather\", \"arguments\": {\"city\": \"Z\u00fcrich\"}}\n</tool_call><|im_end|>\n<|im_start|>user\n<tool_response>\n{\"t\": 20}\n</tool_response><|im_end|>\n<|im_start|>assistant\n<think>\nok\n</think>\n\nIt is 20C.<|im_end|>\n<|im_start|>assistant\n",
+                    tok.chatTemplate().renderMaps((List<Map<String, Object>>) in.get("msgs"), true, vars));
+        }
+    }
+
+    @Test
+    void knownGapsAreErrorsOrDocumented() {
+        // String repetition is not supported by Jinjava: a clear error, not garbage.
+        assertThrows(LoroException.class, () -> ChatTemplate.of("{{ 'ab' * 2 }}", "rep.jinja").render(List.of(), false, null));
+        // Booleans print in lower case (Python: True/False): documented gap.
+        assertEquals("true", ChatTemplate.of("{{ x }}", "t").render(List.of(), false, Map.of("x", true)));
+    }
 }
