@@ -187,6 +187,9 @@ public final class LoroTokenizer implements AutoCloseable {
         options.put("truncation", "false");
         options.put("padding", "false");
         options.put("modelMaxLength", String.valueOf(Integer.MAX_VALUE));
+        if (System.getProperty("OPT_OUT_TRACKING") == null && System.getenv("OPT_OUT_TRACKING") == null) {
+            System.setProperty("OPT_OUT_TRACKING", "true"); // no DJL usage ping (Ec2Utils.callHome) from loading
+        }
         HuggingFaceTokenizer hf;
         try {
             hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokBytes), options);
