@@ -60,7 +60,8 @@ final class BenchCommand implements Callable<Integer> {
             for (int b = 0; b < batch; b++) {
                 rows.add(randomIds(rng, seq, c.vocabSize()));
             }
-            // logprobs: one warm-up, then timed passes
+            // logprobs: warm-up passes (libtorch's first passes per shape are several times slower), then timed
+            LogprobsCommand.logprobs(model, rows);
             LogprobsCommand.logprobs(model, rows);
             double[] lpSec = new double[iters];
             for (int i = 0; i < iters; i++) {
@@ -72,6 +73,7 @@ final class BenchCommand implements Callable<Integer> {
             // generation: prefill of --seq tokens, then --new-tokens decode steps
             Generator gen = new Generator(model, Set.of(), null);
             SamplingParams greedy = new SamplingParams(newTokens, 0, 0, 1, 0, List.of(), false);
+            gen.generate(rows, greedy);
             gen.generate(rows, greedy);
             double[] prefill = new double[iters];
             double[] decode = new double[iters];

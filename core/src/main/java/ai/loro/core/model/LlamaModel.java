@@ -269,12 +269,14 @@ public final class LlamaModel implements AutoCloseable {
      */
     public NDArray tokenLogProbs(NDArray inputIds, NDArray mask) {
         long t = inputIds.getShape().get(1);
-        NDArray logits = forward(inputIds, mask, null).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
+        NDArray logits = forward(inputIds, mask, null); // (B, T, V)
         if (logits.getDataType() == DataType.FLOAT16) {
             logits = logits.toType(DataType.FLOAT32, false);
         }
+        // log-softmax over the contiguous logits, then drop the last position (it predicts nothing)
+        NDArray logp = logits.logSoftmax(-1).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
         NDArray next = inputIds.get(new NDIndex(":, 1:")).expandDims(-1); // (B, T-1, 1)
-        return logits.logSoftmax(-1).gather(next, -1).squeeze(-1);
+        return logp.gather(next, -1).squeeze(-1);
     }
 
     /** A KV cache sized for this model. */
