@@ -141,7 +141,8 @@ public final class Peft {
                         + VLLM_MAX_LORA_RANKS.get(VLLM_MAX_LORA_RANKS.size() - 1) + "); vLLM will refuse this adapter");
             } else if (!VLLM_MAX_LORA_RANKS.contains(r)) {
                 w.add("vLLM: rank " + r + " is not one of vLLM's max_lora_rank values " + VLLM_MAX_LORA_RANKS
-                        + "; it is served under max_lora_rank " + nextVllmRank(r) + " (padded)");
+                        + "; it loads under any --max-lora-rank >= " + r + " (smallest: " + nextVllmRank(r) + ")"
+                        + (r <= VLLM_DEFAULT_MAX_LORA_RANK ? ", which the default " + VLLM_DEFAULT_MAX_LORA_RANK + " covers" : ""));
             }
         }
         if (max > VLLM_DEFAULT_MAX_LORA_RANK && max <= 512) {
@@ -204,6 +205,11 @@ public final class Peft {
      * ({@link LoraAdapter#attach} it). Unknown config keys are ignored as PEFT ignores them.
      */
     public static LoraAdapter load(Path dir, LlamaModel model) {
+        return load(dir, model, 0);
+    }
+
+    /** {@link #load(Path, LlamaModel)} with the seed its dropout masks derive from (when training on). */
+    public static LoraAdapter load(Path dir, LlamaModel model, long dropoutSeed) {
         Path cfgFile = dir.resolve(CONFIG_FILE);
         LoraConfig config = readConfig(dir);
         Set<Integer> layers = layersToTransform(cfgFile);
@@ -279,7 +285,7 @@ public final class Peft {
                 checkShape(weights, f.info(pair[1]), wantB, cfgFile);
                 arrays.put(module, new NDArray[] {f.load(pair[0], manager, model.dtype()), f.load(pair[1], manager, model.dtype())});
             }
-            return LoraAdapter.fromArrays(model, config, 0, manager, arrays);
+            return LoraAdapter.fromArrays(model, config, dropoutSeed, manager, arrays);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
