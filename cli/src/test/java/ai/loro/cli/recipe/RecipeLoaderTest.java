@@ -330,6 +330,12 @@ class RecipeLoaderTest {
                 + " list");
         fails(MINIMAL, "--set seed: malformed YAML value '[1': expected ',' or ']', but got <stream end>"
                 + " (while parsing a flow sequence)", "seed=[1");
+        Path tab = write("recipe.yaml", MINIMAL + "adapter:\n\tr: 4\n");
+        e = assertThrows(LoroException.class, () -> RecipeLoader.load(tab, List.of()));
+        assertTrue(e.getMessage().startsWith(tab + ":8: malformed YAML: "), e.getMessage());
+        Path two = write("recipe.yaml", MINIMAL + "---\nseed: 1\n");
+        e = assertThrows(LoroException.class, () -> RecipeLoader.load(two, List.of()));
+        assertTrue(e.getMessage().startsWith(two + ":7: malformed YAML: "), e.getMessage());
         LoroException missing = assertThrows(LoroException.class,
                 () -> RecipeLoader.load(tmp.resolve("nope.yaml"), List.of()));
         assertEquals(tmp.resolve("nope.yaml") + ": no such recipe file", missing.getMessage());
