@@ -1,14 +1,14 @@
-package ai.loro.cli.recipe;
+package ai.loro.core.recipe;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
 import static org.junit.jupiter.api.Assertions.assertFalse;
 import static org.junit.jupiter.api.Assertions.assertThrows;
 import static org.junit.jupiter.api.Assertions.assertTrue;
 
-import ai.loro.cli.recipe.Recipe.AdapterType;
-import ai.loro.cli.recipe.Recipe.Dtype;
-import ai.loro.cli.recipe.Recipe.LrScheduler;
-import ai.loro.cli.recipe.Recipe.Stage;
+import ai.loro.core.recipe.Recipe.AdapterType;
+import ai.loro.core.recipe.Recipe.Dtype;
+import ai.loro.core.recipe.Recipe.LrScheduler;
+import ai.loro.core.recipe.Recipe.Stage;
 import ai.loro.core.LoroException;
 import java.io.IOException;
 import java.nio.file.Files;

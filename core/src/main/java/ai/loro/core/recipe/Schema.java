@@ -1,10 +1,10 @@
-package ai.loro.cli.recipe;
+package ai.loro.core.recipe;
 
-import ai.loro.cli.recipe.YamlTree.YEntry;
-import ai.loro.cli.recipe.YamlTree.YMap;
-import ai.loro.cli.recipe.YamlTree.YNode;
-import ai.loro.cli.recipe.YamlTree.YScalar;
-import ai.loro.cli.recipe.YamlTree.YSeq;
+import ai.loro.core.recipe.YamlTree.YEntry;
+import ai.loro.core.recipe.YamlTree.YMap;
+import ai.loro.core.recipe.YamlTree.YNode;
+import ai.loro.core.recipe.YamlTree.YScalar;
+import ai.loro.core.recipe.YamlTree.YSeq;
 import ai.loro.core.LoroException;
 import java.nio.file.Path;
 import java.util.ArrayList;

@@ -1,4 +1,4 @@
-package ai.loro.cli.recipe;
+package ai.loro.core.recipe;
 
 import ai.loro.core.LoroException;
 import java.io.IOException;
