@@ -8,6 +8,7 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelInit;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.core.tokenizer.TinyTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.concurrent.Callable;
@@ -29,6 +30,11 @@ final class InitModelCommand implements Callable<Integer> {
     @Option(names = "--tokenizer", paramLabel = "DIR", description = "Folder with tokenizer.json (+ tokenizer_config.json).")
     Path tokenizer;
 
+    @Option(names = "--byte-tokenizer", paramLabel = "TEMPLATE",
+            description = "Instead of --tokenizer: write Loro's byte-level tokenizer (256 bytes + 8 special tokens) with this"
+                    + " built-in chat template (llama3, chatml, alpaca, llama2).")
+    String byteTokenizer;
+
     @Option(names = "--seed", defaultValue = "0", description = "Initialisation seed (default: ${DEFAULT-VALUE}).")
     long seed;
 
@@ -41,6 +47,17 @@ final class InitModelCommand implements Callable<Integer> {
             throw new LoroException("--dtype must be F32, F16 or BF16, got " + dtype);
         }
         LlamaConfig c = LlamaConfig.read(config);
+        if (byteTokenizer != null) {
+            if (tokenizer != null) {
+                throw new LoroException("give either --tokenizer or --byte-tokenizer, not both");
+            }
+            try {
+                tokenizer = Files.createTempDirectory("loro-tokenizer");
+            } catch (java.io.IOException e) {
+                throw new LoroException("cannot create a temporary folder: " + e.getMessage());
+            }
+            TinyTokenizers.writeByteLevel(tokenizer, byteTokenizer);
+        }
         if (tokenizer != null) {
             try (LoroTokenizer tok = LoroTokenizer.load(tokenizer)) {
                 if (tok.vocabSize() > c.vocabSize()) {
@@ -49,7 +66,17 @@ final class InitModelCommand implements Callable<Integer> {
                 }
             }
         }
-        write(c, out, tokenizer, seed, dtype);
+        try {
+            write(c, out, tokenizer, seed, dtype);
+        } finally {
+            if (byteTokenizer != null) {
+                try (var files = Files.walk(tokenizer)) {
+                    files.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
+                } catch (java.io.IOException ignored) {
+                    // a temporary folder; the system cleans it
+                }
+            }
+        }
         System.out.printf("wrote %s: %s, %,d parameters, %s%n", out, c.architecture(), c.parameterCount(), dtype);
         return 0;
     }
