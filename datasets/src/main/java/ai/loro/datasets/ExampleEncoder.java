@@ -31,6 +31,10 @@ import java.util.Set;
  * aside) does not end with it and the last message is the assistant's (or for plain text). Examples
  * longer than sequence_len are truncated, and examples without any trained token are dropped; both
  * are counted in {@link #stats()}.
+ *
+ * <p>When the conversation ends with an assistant message, non-blank text the template renders after
+ * that turn's end-of-turn token (e.g. the assistant header the original Llama 3 template appends even
+ * without add_generation_prompt) is left out.
  */
 public final class ExampleEncoder {
     private static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
@@ -48,21 +52,30 @@ public final class ExampleEncoder {
     public ExampleEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
         this.tokenizer = tokenizer;
         this.options = options;
-        this.template = options.template();
+        ChatTemplate t = options.template();
+        if (t == null) {
+            try {
+                t = tokenizer.chatTemplate();
+            } catch (LoroException e) {
+                t = null; // reported when a conversation is rendered
+            }
+        }
+        this.template = t;
         this.alpacaTemplate = template != null && template.source().equals(ChatTemplate.builtin("alpaca").source());
         Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
         v.putAll(options.templateVariables());
         this.vars = v;
-        long[] empty = tokenizer.encode("", true);
+        long[] with = tokenizer.encode("a", true);
+        long[] without = tokenizer.encode("a", false);
         Long bos = tokenizer.bosId();
-        this.bosToPrepend = bos != null && empty.length > 0 && empty[0] == bos ? bos : null;
+        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
         Set<String> eot = new LinkedHashSet<>();
         if (tokenizer.eosToken() != null) {
             eot.add(tokenizer.eosToken());
         }
-        for (String t : END_OF_TURN) {
-            if (tokenizer.tokenId(t) != null) {
-                eot.add(t);
+        for (String marker : END_OF_TURN) {
+            if (tokenizer.tokenId(marker) != null) {
+                eot.add(marker);
             }
         }
         this.endOfTurnTokens = List.copyOf(eot);
@@ -156,15 +169,11 @@ public final class ExampleEncoder {
         if (template != null) {
             return template.render(msgs, generationPrompt, vars);
         }
-        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables());
+        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
     }
 
     private String templateName() {
-        if (template != null) {
-            return template.name();
-        }
-        ChatTemplate t = tokenizer.chatTemplate();
-        return t == null ? "chat template" : t.name();
+        return template != null ? template.name() : "chat template";
     }
 
     /** A text piece of the render and whether it is trained. */
@@ -173,7 +182,7 @@ public final class ExampleEncoder {
     private Example conversation(Conversation c) {
         Conversation conv = alpacaTemplate ? c : c.withInputsMerged();
         List<ChatMessage> msgs = conv.messages();
-        String full = render(msgs, false);
+        String full = render(msgs, false); // cut after the final assistant turn below
         List<Piece> pieces = new ArrayList<>();
         int pos = 0;
         int lastAssistant = -1;
@@ -187,19 +196,25 @@ public final class ExampleEncoder {
             }
             lastAssistant = i;
             String before = render(msgs.subList(0, i), true);
-            String after = render(msgs.subList(0, i + 1), false);
-            if (!after.startsWith(before) || !full.startsWith(after) || before.length() < pos) {
+            String after = i == msgs.size() - 1 ? full : render(msgs.subList(0, i + 1), false);
+            int turnEnd = commonPrefix(after, full);
+            if (!full.startsWith(before) || before.length() < pos || turnEnd <= before.length()) {
                 throw new TemplateNotPrefixStable(templateName() + " is not prefix-stable (at " + c.source()
-                        + ", assistant message " + i + "): rendering the first " + i + " messages with the"
-                        + " generation prompt, then with assistant message " + i + ", does not give prefixes of"
-                        + " the full render, so the assistant tokens cannot be located; use a builtin template ("
+                        + ", assistant message " + i + "): the render of the first " + i + " messages with the"
+                        + " generation prompt is not a prefix of the render of the whole conversation, so the"
+                        + " assistant tokens cannot be located; use a builtin template ("
                         + String.join(", ", ChatTemplate.builtinNames()) + ")");
             }
             pieces.add(new Piece(full.substring(pos, before.length()), false));
-            splitAssistant(after.substring(before.length()), msgs.get(i).content(), pieces);
-            pos = after.length();
+            boolean last = i == msgs.size() - 1;
+            int cut = splitAssistant(full.substring(before.length(), turnEnd), msgs.get(i).content(), pieces, last);
+            pos = before.length() + cut;
         }
-        pieces.add(new Piece(full.substring(pos), false));
+        if (lastAssistant != msgs.size() - 1) {
+            pieces.add(new Piece(full.substring(pos), false));
+        } else {
+            full = full.substring(0, pos); // what a template adds after the final assistant turn is dropped
+        }
 
         List<Long> ids = new ArrayList<>();
         List<Boolean> mask = new ArrayList<>();
@@ -234,7 +249,8 @@ public final class ExampleEncoder {
                     + " assistant parts) gives other tokens than tokenizing it whole, from token " + k + " ("
                     + quote(tokenizer.decode(Arrays.copyOfRange(whole, k, Math.min(whole.length, k + 4)), false))
                     + " in the whole render): a token spans the boundary between a prompt and an assistant part;"
-                    + " use a template that separates them (e.g. with a newline) or turn off strict boundaries");
+                    + " use a template that separates them (e.g. with a newline), or turn strict boundaries off to"
+                    + " train on the pieces' tokens (as the model sees them at inference: the prompt tokenized alone)");
         }
         Long eos = tokenizer.eosId();
         String eosText = tokenizer.eosToken();
@@ -255,10 +271,19 @@ public final class ExampleEncoder {
         return new Example(a, m, c.source());
     }
 
-    /** Splits the assistant part of the render into untrained prefix, trained content + end of turn, untrained rest. */
-    private void splitAssistant(String part, String content, List<Piece> pieces) {
-        String needle = content.strip();
+    /**
+     * Splits the assistant part of the render into an untrained prefix, the trained content + end of
+     * turn, and an untrained rest; returns the length of the part used. For the final message a non-blank
+     * rest (e.g. the assistant header the original Llama 3 template always appends) is
+     * left out.
+     */
+    private int splitAssistant(String part, String content, List<Piece> pieces, boolean finalMessage) {
+        String needle = content;
         int k = needle.isEmpty() ? -1 : part.indexOf(needle);
+        if (k < 0) {
+            needle = content.strip();
+            k = needle.isEmpty() ? -1 : part.indexOf(needle);
+        }
         int tailStart;
         if (k >= 0) {
             pieces.add(new Piece(part.substring(0, k), false));
@@ -277,7 +302,21 @@ public final class ExampleEncoder {
             end = part.length();
         }
         pieces.add(new Piece(part.substring(k >= 0 ? k : 0, end), true));
-        pieces.add(new Piece(part.substring(end), false));
+        String rest = part.substring(end);
+        if (finalMessage && !rest.isBlank()) {
+            return end;
+        }
+        pieces.add(new Piece(rest, false));
+        return part.length();
+    }
+
+    private static int commonPrefix(String a, String b) {
+        int n = Math.min(a.length(), b.length());
+        int i = 0;
+        while (i < n && a.charAt(i) == b.charAt(i)) {
+            i++;
+        }
+        return i;
     }
 
     private static String quote(String s) {
