@@ -5,6 +5,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.lora.Peft;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -15,11 +16,25 @@ final class ModelOptions {
             description = "Hugging Face model folder (config.json, *.safetensors, tokenizer files).")
     Path model;
 
+    @Option(names = "--adapter", paramLabel = "DIR",
+            description = "A PEFT LoRA adapter folder (adapter_config.json + adapter_model.safetensors) applied over the model.")
+    Path adapter;
+
+    /** The model, with the adapter attached when {@code --adapter} is given (it lives as long as the model). */
     LlamaModel load() {
         if (!Files.isDirectory(model)) {
             throw new LoroException(model + ": not a folder (--model takes a Hugging Face model directory)");
         }
-        return LlamaModel.load(model, DataType.FLOAT32, Device.cpu());
+        LlamaModel m = LlamaModel.load(model, DataType.FLOAT32, Device.cpu());
+        if (adapter != null) {
+            try {
+                Peft.load(adapter, m).attach(m);
+            } catch (RuntimeException e) {
+                m.close();
+                throw e;
+            }
+        }
+        return m;
     }
 
     boolean hasTokenizer() {

@@ -42,7 +42,8 @@ public final class Jsonl {
                 try {
                     node = JSON.readTree(text);
                 } catch (JsonProcessingException e) {
-                    throw new LoroException(file + ":" + n + ": not valid JSON: " + e.getOriginalMessage());
+                    throw new LoroException(file + ":" + n + ": not valid JSON: "
+                            + e.getOriginalMessage().replaceAll(" \\(start marker at \\[Source.*", ""));
                 }
                 if (node == null || !node.isObject()) {
                     throw new LoroException(file + ":" + n + ": expected a JSON object per line");

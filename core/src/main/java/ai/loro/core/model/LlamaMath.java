@@ -78,6 +78,25 @@ public final class LlamaMath {
     }
 
     /**
+     * Additive attention bias for packed rows: query i sees key j only when j ≤ i, both belong to
+     * the same example (segment id), and key j is not padding (segment 0). No example attends to
+     * another packed beside it.
+     *
+     * @param segments (B, T) int64 segment ids, 1, 2, ... per example, 0 for padding
+     * @return (B, 1, T, T) in {@code dtype}
+     */
+    public static NDArray packedAttentionBias(NDArray segments, DataType dtype) {
+        long t = segments.getShape().get(1);
+        NDManager m = segments.getManager();
+        NDArray pos = m.arange(0, (int) t, 1, DataType.INT64);
+        NDArray causal = pos.reshape(1, t).lte(pos.reshape(t, 1)); // (T, T): key ≤ query
+        NDArray same = segments.expandDims(2).eq(segments.expandDims(1)); // (B, T, T)
+        NDArray keyReal = segments.neq(0).expandDims(1); // (B, 1, T)
+        NDArray allowed = same.logicalAnd(keyReal).logicalAnd(causal).expandDims(1); // (B, 1, T, T)
+        return allowed.toType(dtype, false).sub(1).mul(-maskValue(dtype));
+    }
+
+    /**
      * Scaled dot-product attention with grouped key/value heads (query head h reads kv head
      * h / nRep, transformers' repeat_kv). Softmax in at least fp32.
      *

@@ -182,10 +182,7 @@ public final class LlamaModel implements AutoCloseable {
         int t = (int) shape[1];
         int past = cache == null ? 0 : cache.length();
         int total = past + t;
-        if (config.slidingWindow() > 0 && total > config.slidingWindow()) {
-            throw new LoroException("sequence length " + total + " exceeds the model's sliding_window "
-                    + config.slidingWindow() + " (sliding-window attention is not supported)");
-        }
+        checkWindow(total);
         NDManager m = inputIds.getManager();
         if (mask == null) {
             mask = m.ones(new Shape(batch, total), DataType.INT64);
@@ -193,14 +190,41 @@ public final class LlamaModel implements AutoCloseable {
             throw new IllegalArgumentException("mask shape " + mask.getShape() + " != (" + batch + ", " + total + ")");
         }
         NDArray positions = LlamaMath.positionsFromMask(mask, t); // (B, T)
-        NDArray[] cosSin = rope.cosSin(positions, total - 1); // (B, 1, T, D) each
         NDArray bias = LlamaMath.attentionBias(mask, past, t, dtype); // (B, 1, T, S)
+        return decoder(inputIds, positions, total - 1, bias, cache);
+    }
+
+    /**
+     * Hidden states of packed rows: several examples concatenated in one row, each restarting its
+     * positions and attending only to itself (sample packing without cross-contamination).
+     *
+     * @param inputIds (B, T)
+     * @param segmentIds (B, T) 1, 2, ... per example, 0 for padding
+     * @param positionIds (B, T) position of each token inside its own example
+     * @return (B, T, H)
+     */
+    public NDArray hiddenStatesPacked(NDArray inputIds, NDArray segmentIds, NDArray positionIds) {
+        checkWindow((int) inputIds.getShape().get(1));
+        NDArray bias = LlamaMath.packedAttentionBias(segmentIds, dtype); // (B, 1, T, T)
+        long maxPosition = positionIds.max().getLong();
+        return decoder(inputIds, positionIds, maxPosition, bias, null);
+    }
+
+    private void checkWindow(int total) {
+        if (config.slidingWindow() > 0 && total > config.slidingWindow()) {
+            throw new LoroException("sequence length " + total + " exceeds the model's sliding_window "
+                    + config.slidingWindow() + " (sliding-window attention is not supported)");
+        }
+    }
+
+    private NDArray decoder(NDArray inputIds, NDArray positions, long maxPosition, NDArray bias, KvCache cache) {
+        NDArray[] cosSin = rope.cosSin(positions, maxPosition); // (B, 1, T, D) each
         NDArray x = Embedding.embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
         for (int l = 0; l < layers.length; l++) {
             x = decoderLayer(l, x, cosSin[0], cosSin[1], bias, cache);
         }
         if (cache != null) {
-            cache.advance(t);
+            cache.advance((int) inputIds.getShape().get(1));
         }
         return LlamaMath.rmsNorm(x, finalNorm, config.rmsNormEps());
     }
@@ -245,12 +269,14 @@ public final class LlamaModel implements AutoCloseable {
      */
     public NDArray tokenLogProbs(NDArray inputIds, NDArray mask) {
         long t = inputIds.getShape().get(1);
-        NDArray logits = forward(inputIds, mask, null).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
+        NDArray logits = forward(inputIds, mask, null); // (B, T, V)
         if (logits.getDataType() == DataType.FLOAT16) {
             logits = logits.toType(DataType.FLOAT32, false);
         }
+        // log-softmax over the contiguous logits, then drop the last position (it predicts nothing)
+        NDArray logp = logits.logSoftmax(-1).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
         NDArray next = inputIds.get(new NDIndex(":, 1:")).expandDims(-1); // (B, T-1, 1)
-        return logits.logSoftmax(-1).gather(next, -1).squeeze(-1);
+        return logp.gather(next, -1).squeeze(-1);
     }
 
     /** A KV cache sized for this model. */

@@ -95,4 +95,26 @@ class LlamaModelParityTest {
             assertTrue(ModelFixtures.maxAbsDiff(want, got) < 1e-12);
         }
     }
+
+    @Test
+    void packedRowsEqualSeparateExamples() {
+        LlamaConfig c = TinyConfigs.gqa();
+        Map<String, double[]> w = ModelFixtures.weights(c, 13);
+        NaiveLlama naive = ModelFixtures.naive(c, w);
+        long[] a = {1, 4, 7, 9};
+        long[] b = {3, 8, 2};
+        // one row: [a a a a b b b pad], segments [1 1 1 1 2 2 2 0], positions restart per example
+        long[] ids = {1, 4, 7, 9, 3, 8, 2, 0};
+        long[] seg = {1, 1, 1, 1, 2, 2, 2, 0};
+        long[] pos = {0, 1, 2, 3, 0, 1, 2, 0};
+        try (LlamaModel model = ModelFixtures.djl(c, w, DataType.FLOAT64); NDManager m = model.manager().newSubManager()) {
+            NDArray hidden = model.hiddenStatesPacked(m.create(ids, new Shape(1, 8)), m.create(seg, new Shape(1, 8)),
+                    m.create(pos, new Shape(1, 8)));
+            NDArray logits = model.logits(hidden);
+            double[] gotA = logits.get(new NDIndex("0, 0:4, :")).toDoubleArray();
+            double[] gotB = logits.get(new NDIndex("0, 4:7, :")).toDoubleArray();
+            assertTrue(ModelFixtures.maxAbsDiff(ModelFixtures.flatten(naive.logits(a)), gotA) < 1e-11);
+            assertTrue(ModelFixtures.maxAbsDiff(ModelFixtures.flatten(naive.logits(b)), gotB) < 1e-11);
+        }
+    }
 }

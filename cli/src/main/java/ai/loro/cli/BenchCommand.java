@@ -1,0 +1,146 @@
+package ai.loro.cli;
+
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import ai.loro.core.LoroException;
+import ai.loro.core.generate.Generator;
+import ai.loro.core.generate.SamplingParams;
+import ai.loro.core.model.LlamaConfig;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelInit;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ArrayNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
+import java.util.Set;
+import java.util.SplittableRandom;
+import java.util.concurrent.Callable;
+import picocli.CommandLine.ArgGroup;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Option;
+
+/**
+ * {@code loro bench}: throughput of log-probability scoring and of generation (prefill and decode
+ * separately), and decode cost per token as the context grows. Medians over {@code --iters}.
+ */
+@Command(name = "bench", mixinStandardHelpOptions = true,
+        description = "Measure logprobs tokens/s, generate prefill/decode tokens/s and decode cost vs context length.")
+final class BenchCommand implements Callable<Integer> {
+    static final class Source {
+        @Option(names = "--config", paramLabel = "CONFIG.json", description = "A model shape, randomly initialised in memory.")
+        Path config;
+        @Option(names = "--model", paramLabel = "DIR", description = "A Hugging Face model folder.")
+        Path model;
+    }
+
+    @ArgGroup(exclusive = true, multiplicity = "1") Source source;
+    @Option(names = "--batch", defaultValue = "1", description = "Sequences per pass (default: ${DEFAULT-VALUE}).") int batch;
+    @Option(names = "--seq", defaultValue = "256", description = "Tokens per sequence for logprobs and the prefill (default: ${DEFAULT-VALUE}).") int seq;
+    @Option(names = "--new-tokens", defaultValue = "64", description = "Decode steps (default: ${DEFAULT-VALUE}).") int newTokens;
+    @Option(names = "--contexts", split = ",", defaultValue = "32,256,1024",
+            description = "Context lengths for the decode-cost curve (default: ${DEFAULT-VALUE}).") int[] contexts;
+    @Option(names = "--iters", defaultValue = "3", description = "Timed repetitions; the median is reported (default: ${DEFAULT-VALUE}).") int iters;
+    @Option(names = "--json", description = "Print only the JSON result.") boolean jsonOnly;
+
+    @Override
+    public Integer call() throws Exception {
+        if (batch < 1 || seq < 2 || newTokens < 2 || iters < 1) {
+            throw new LoroException("--batch >= 1, --seq >= 2, --new-tokens >= 2 and --iters >= 1 are required");
+        }
+        try (LlamaModel model = source.model != null
+                ? LlamaModel.load(source.model, DataType.FLOAT32, Device.cpu())
+                : LlamaModel.fromHost(LlamaConfig.read(source.config), ModelInit.randomWeights(LlamaConfig.read(source.config), 0),
+                        DataType.FLOAT32, Device.cpu())) {
+            LlamaConfig c = model.config();
+            SplittableRandom rng = new SplittableRandom(1);
+            List<long[]> rows = new ArrayList<>();
+            for (int b = 0; b < batch; b++) {
+                rows.add(randomIds(rng, seq, c.vocabSize()));
+            }
+            // logprobs: warm-up passes (libtorch's first passes per shape are several times slower), then timed
+            LogprobsCommand.logprobs(model, rows);
+            LogprobsCommand.logprobs(model, rows);
+            double[] lpSec = new double[iters];
+            for (int i = 0; i < iters; i++) {
+                long t0 = System.nanoTime();
+                LogprobsCommand.logprobs(model, rows);
+                lpSec[i] = (System.nanoTime() - t0) / 1e9;
+            }
+            double logprobsTps = batch * (double) seq / median(lpSec);
+            // generation: prefill of --seq tokens, then --new-tokens decode steps
+            Generator gen = new Generator(model, Set.of(), null);
+            SamplingParams greedy = new SamplingParams(newTokens, 0, 0, 1, 0, List.of(), false);
+            gen.generate(rows, greedy);
+            gen.generate(rows, greedy);
+            double[] prefill = new double[iters];
+            double[] decode = new double[iters];
+            for (int i = 0; i < iters; i++) {
+                gen.generate(rows, greedy);
+                Generator.Timing t = gen.lastTiming();
+                prefill[i] = t.prefillTokens() / (t.prefillNanos() / 1e9);
+                decode[i] = t.decodeTokens() / (t.decodeNanos() / 1e9);
+            }
+            // decode cost per token against context length (batch 1)
+            ObjectMapper json = new ObjectMapper();
+            ArrayNode curve = json.createArrayNode();
+            SamplingParams shortRun = new SamplingParams(17, 0, 0, 1, 0, List.of(), false);
+            for (int ctx : contexts) {
+                List<long[]> one = List.of(randomIds(rng, ctx, c.vocabSize()));
+                gen.generate(one, shortRun);
+                double[] ms = new double[iters];
+                for (int i = 0; i < iters; i++) {
+                    gen.generate(one, shortRun);
+                    Generator.Timing t = gen.lastTiming();
+                    ms[i] = t.decodeNanos() / 1e6 / t.decodeSteps();
+                }
+                curve.addObject().put("context", ctx).put("decode_ms_per_token", round(median(ms)));
+            }
+            ObjectNode result = json.createObjectNode();
+            result.put("model", source.model != null ? source.model.toString() : source.config.toString());
+            result.put("parameters", c.parameterCount());
+            result.put("hidden_size", c.hiddenSize()).put("layers", c.numHiddenLayers()).put("vocab_size", c.vocabSize());
+            result.put("batch", batch).put("seq", seq).put("new_tokens", newTokens).put("iters", iters);
+            result.put("threads", Runtime.getRuntime().availableProcessors());
+            result.put("logprobs_tokens_per_s", round(logprobsTps));
+            result.put("prefill_tokens_per_s", round(median(prefill)));
+            result.put("decode_tokens_per_s", round(median(decode)));
+            result.set("decode_cost", curve);
+            if (!jsonOnly) {
+                System.out.printf("model %s: %,d parameters (hidden %d, %d layers, vocab %d), batch %d, %d CPU threads%n",
+                        result.get("model").asText(), c.parameterCount(), c.hiddenSize(), c.numHiddenLayers(), c.vocabSize(),
+                        batch, Runtime.getRuntime().availableProcessors());
+                System.out.printf("%-34s %12s%n", "measure", "value");
+                System.out.printf("%-34s %12.1f%n", "logprobs tokens/s (seq " + seq + ")", logprobsTps);
+                System.out.printf("%-34s %12.1f%n", "generate prefill tokens/s", median(prefill));
+                System.out.printf("%-34s %12.1f%n", "generate decode tokens/s", median(decode));
+                for (var p : curve) {
+                    System.out.printf("%-34s %12.2f%n", "decode ms/token @ context " + p.get("context").asInt(),
+                            p.get("decode_ms_per_token").asDouble());
+                }
+            }
+            System.out.println(json.writeValueAsString(result));
+        }
+        return 0;
+    }
+
+    private static long[] randomIds(SplittableRandom rng, int n, int vocab) {
+        long[] ids = new long[n];
+        for (int i = 0; i < n; i++) {
+            ids[i] = rng.nextInt(vocab);
+        }
+        return ids;
+    }
+
+    static double median(double[] v) {
+        double[] s = v.clone();
+        Arrays.sort(s);
+        return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
+    }
+
+    private static double round(double v) {
+        return Math.round(v * 100) / 100.0;
+    }
+}
