@@ -20,6 +20,23 @@ import org.junit.jupiter.api.Test;
  * ("<think>" blocks are not added).
  */
 class EncodeDatasetRealTest {
+    private static final java.util.Map<String, LoroTokenizer> LOADED = new java.util.HashMap<>();
+
+    /** Each real tokenizer is loaded once for the class (loading takes seconds); skipped when absent. */
+    private static synchronized LoroTokenizer real(String name) {
+        LoroTokenizer t = LOADED.get(name);
+        if (t == null) {
+            t = LoroTokenizer.load(TestData.sharedTokenizer(name));
+            LOADED.put(name, t);
+        }
+        return t;
+    }
+
+    @org.junit.jupiter.api.AfterAll
+    static void closeAll() {
+        LOADED.values().forEach(LoroTokenizer::close);
+        LOADED.clear();
+    }
 
     /** Checks that each token is trained exactly when it lies in an assistant turn's trained span. */
     private static void assertMaskMatchesRuns(LoroTokenizer tok, Example e, List<String> expectedRuns) {
@@ -32,7 +49,8 @@ class EncodeDatasetRealTest {
 
     @Test
     void llama3OwnTemplate() {
-        try (LoroTokenizer tok = LoroTokenizer.load(TestData.sharedTokenizer("llama3"))) {
+        {
+            LoroTokenizer tok = real("llama3");
             ExampleEncoder enc = new ExampleEncoder(tok, EncodeOptions.of(4096));
             Example e = enc.encode(fiveTurns());
             String render = tok.applyChatTemplate(fiveTurns().messages(), false);
@@ -60,7 +78,8 @@ class EncodeDatasetRealTest {
 
     @Test
     void qwen3WithBuiltinChatml() {
-        try (LoroTokenizer tok = LoroTokenizer.load(TestData.sharedTokenizer("qwen3"))) {
+        {
+            LoroTokenizer tok = real("qwen3");
             ExampleEncoder enc = new ExampleEncoder(tok, EncodeOptions.of(4096).withTemplate("chatml"));
             Example e = enc.encode(fiveTurns());
             assertMaskMatchesRuns(tok, e, List.of("Hello! How can I help?<|im_end|>", "Paris.<|im_end|>"));
@@ -78,12 +97,14 @@ class EncodeDatasetRealTest {
         Conversation c = new Conversation(List.of(ChatMessage.user("Write code:\n  x = 1"),
                 ChatMessage.assistant("```python\nx = 1\nprint(x)  # ünïcödé 日本\n```"),
                 ChatMessage.user("Thanks"), ChatMessage.assistant(" Leading space and trailing newline\n")), "t:1");
-        try (LoroTokenizer tok = LoroTokenizer.load(TestData.sharedTokenizer("qwen3"))) {
+        {
+            LoroTokenizer tok = real("qwen3");
             Example e = new ExampleEncoder(tok, EncodeOptions.of(4096).withTemplate("chatml")).encode(c);
             assertMaskMatchesRuns(tok, e, List.of("```python\nx = 1\nprint(x)  # ünïcödé 日本\n```<|im_end|>",
                     " Leading space and trailing newline\n<|im_end|>"));
         }
-        try (LoroTokenizer tok = LoroTokenizer.load(TestData.sharedTokenizer("llama3"))) {
+        {
+            LoroTokenizer tok = real("llama3");
             // the Llama 3 template trims contents
             Example e = new ExampleEncoder(tok, EncodeOptions.of(4096).withAppendEos(false)).encode(c);
             assertMaskMatchesRuns(tok, e, List.of("```python\nx = 1\nprint(x)  # ünïcödé 日本\n```<|eot_id|>",
@@ -95,7 +116,8 @@ class EncodeDatasetRealTest {
     void alpacaPromptMergesWithOutputInByteLevelBpe() {
         // "### Response:" + "The ..." tokenizes as ":The" when whole: strict mode fails the row clearly,
         // lenient mode keeps the prompt's own tokens (as at inference) and trains the output's
-        try (LoroTokenizer tok = LoroTokenizer.load(TestData.sharedTokenizer("llama3"))) {
+        {
+            LoroTokenizer tok = real("llama3");
             Conversation c = new Conversation(List.of(ChatMessage.user("Name the capital."),
                     ChatMessage.assistant("The capital is Paris.")), "t:1");
             EncodeOptions o = EncodeOptions.of(4096).withTemplate("alpaca");
