@@ -56,7 +56,10 @@ public final class DatasetReader {
 
     private static String readText(Path file) {
         try {
-            return new String(Files.readAllBytes(file), StandardCharsets.UTF_8);
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new LoroException(file + ": not UTF-8 text");
         } catch (IOException e) {
             throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
         }

@@ -126,6 +126,16 @@ class DatasetReaderTest {
     }
 
     @Test
+    void notUtf8() throws Exception {
+        for (String name : List.of("a.csv", "a.json", "a.jsonl")) {
+            Path f = dir.resolve(name);
+            java.nio.file.Files.write(f, new byte[] {'{', '"', 't', '"', ':', '"', (byte) 0xff, '"', '}', '\n'});
+            LoroException e = assertThrows(LoroException.class, () -> DatasetReader.read(f));
+            assertEquals(f + ": not UTF-8 text", e.getMessage());
+        }
+    }
+
+    @Test
     void unknownExtensionAndMissingFile() {
         Path f = TestData.write(dir, "a.txt", "x");
         assertTrue(assertThrows(LoroException.class, () -> DatasetReader.read(f)).getMessage().contains(".parquet"));

@@ -93,6 +93,18 @@ class EncodeDatasetRealTest {
     }
 
     @Test
+    void qwen3OwnTemplateFailsClearlyInJinjava() {
+        LoroTokenizer tok = real("qwen3");
+        try {
+            Example e = new ExampleEncoder(tok, EncodeOptions.of(4096)).encode(fiveTurns());
+            // should Jinjava ever render it, the masks must still be right
+            assertEquals(2, trainedRuns(tok, e).size());
+        } catch (ai.loro.core.LoroException ex) {
+            assertTrue(ex.getMessage().contains("builtin template"), ex.getMessage());
+        }
+    }
+
+    @Test
     void multiLineAndUnicodeContent() {
         Conversation c = new Conversation(List.of(ChatMessage.user("Write code:\n  x = 1"),
                 ChatMessage.assistant("```python\nx = 1\nprint(x)  # ünïcödé 日本\n```"),
