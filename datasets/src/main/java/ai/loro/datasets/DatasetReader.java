@@ -1,0 +1,197 @@
+package ai.loro.datasets;
+
+import ai.loro.core.LoroException;
+import com.fasterxml.jackson.core.JsonFactory;
+import com.fasterxml.jackson.core.JsonLocation;
+import com.fasterxml.jackson.core.JsonParser;
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.core.JsonToken;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.BufferedReader;
+import java.io.IOException;
+import java.nio.charset.CharacterCodingException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+
+/**
+ * Reads data set files into {@link Row}s, by extension: {@code .jsonl} (one object per line),
+ * {@code .json} (an array of objects, or JSON Lines), {@code .csv} (header row, RFC 4180) and
+ * {@code .parquet}. Every row keeps its file and line (or row index) for error messages.
+ */
+public final class DatasetReader {
+    private DatasetReader() {}
+
+    static final ObjectMapper JSON = new ObjectMapper();
+
+    /** Reads file; bad rows (malformed lines, non-object values) throw, or are skipped and counted. */
+    public static List<Row> read(Path file, BadRows bad) {
+        if (file == null) {
+            throw new LoroException("data set: no file given");
+        }
+        if (!Files.isRegularFile(file)) {
+            throw new LoroException(file + ": data set file not found");
+        }
+        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
+            return readJsonl(file, bad);
+        } else if (name.endsWith(".json")) {
+            return readJson(file, bad);
+        } else if (name.endsWith(".csv")) {
+            return readCsv(file, bad);
+        } else if (name.endsWith(".parquet")) {
+            return ParquetRows.read(file, bad);
+        }
+        throw new LoroException(file + ": unknown data set file type; allowed extensions: .jsonl, .json, .csv, .parquet");
+    }
+
+    public static List<Row> read(Path file) {
+        return read(file, BadRows.failFast());
+    }
+
+    private static String readText(Path file) {
+        try {
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+                    .toString();
+        } catch (CharacterCodingException e) {
+            throw new LoroException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
+        }
+    }
+
+    static List<Row> readJsonl(Path file, BadRows bad) {
+        List<Row> out = new ArrayList<>();
+        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+            String text;
+            long n = 0;
+            while ((text = r.readLine()) != null) {
+                n++;
+                if (n == 1 && text.startsWith("\uFEFF")) {
+                    text = text.substring(1);
+                }
+                if (text.isBlank()) {
+                    continue;
+                }
+                JsonNode node;
+                try {
+                    node = JSON.readTree(text);
+                } catch (JsonProcessingException e) {
+                    bad.handle(new LoroException(file + ":" + n + ": not valid JSON: "
+                            + oneLine(e.getOriginalMessage())));
+                    continue;
+                }
+                if (node == null || !node.isObject()) {
+                    bad.handle(new LoroException(file + ":" + n + ": expected a JSON object per line, got "
+                            + (node == null ? "nothing" : node.getNodeType().toString().toLowerCase(Locale.ROOT))));
+                    continue;
+                }
+                out.add(new Row(file, n, Row.LINE, (ObjectNode) node));
+            }
+        } catch (CharacterCodingException e) {
+            throw new LoroException(file + ": not UTF-8 text");
+        } catch (IOException e) {
+            throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    static List<Row> readJson(Path file, BadRows bad) {
+        String text = readText(file);
+        int k = 0;
+        while (k < text.length() && (Character.isWhitespace(text.charAt(k)) || text.charAt(k) == '\uFEFF')) {
+            k++;
+        }
+        if (k >= text.length()) {
+            return new ArrayList<>();
+        }
+        if (text.charAt(k) != '[') {
+            return readJsonl(file, bad); // JSON Lines saved as .json
+        }
+        List<Row> out = new ArrayList<>();
+        try (JsonParser p = new JsonFactory().createParser(text)) {
+            p.setCodec(JSON);
+            p.nextToken(); // [
+            long index = 0;
+            JsonToken t;
+            while ((t = p.nextToken()) != JsonToken.END_ARRAY) {
+                if (t == null) {
+                    throw new LoroException(file + ": JSON array is not closed");
+                }
+                index++;
+                JsonLocation loc = p.currentTokenLocation();
+                long line = loc.getLineNr();
+                JsonNode node = p.readValueAsTree();
+                if (node == null || !node.isObject()) {
+                    bad.handle(new LoroException(file + ":" + line + ": array element " + index
+                            + " must be a JSON object, got " + (node == null ? "nothing"
+                            : node.getNodeType().toString().toLowerCase(Locale.ROOT))));
+                    continue;
+                }
+                out.add(new Row(file, line, Row.LINE, (ObjectNode) node));
+            }
+            if (p.nextToken() != null) {
+                throw new LoroException(file + ":" + p.currentTokenLocation().getLineNr()
+                        + ": text after the closing ] of the JSON array");
+            }
+        } catch (JsonProcessingException e) {
+            JsonLocation loc = e.getLocation();
+            throw new LoroException(file + ":" + (loc == null ? "?" : loc.getLineNr() + ":" + loc.getColumnNr())
+                    + ": not valid JSON: " + oneLine(e.getOriginalMessage()));
+        } catch (IOException e) {
+            throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
+        }
+        return out;
+    }
+
+    static List<Row> readCsv(Path file, BadRows bad) {
+        String text = readText(file);
+        List<Row> out = new ArrayList<>();
+        List<String> header = new ArrayList<>();
+        Csv.parse(text, file.toString(), rec -> {
+            if (header.isEmpty()) {
+                for (int i = 0; i < rec.fields().size(); i++) {
+                    String h = rec.fields().get(i).strip();
+                    if (h.isEmpty()) {
+                        throw new LoroException(file + ":" + rec.line() + ": CSV header column " + (i + 1)
+                                + " has no name; the first row must name every column");
+                    }
+                    if (header.contains(h)) {
+                        throw new LoroException(file + ":" + rec.line() + ": CSV header names column '" + h
+                                + "' twice");
+                    }
+                    header.add(h);
+                }
+                return;
+            }
+            if (rec.fields().size() != header.size()) {
+                bad.handle(new LoroException(file + ":" + rec.line() + ": CSV record has " + rec.fields().size()
+                        + " fields, the header has " + header.size() + " (quote fields that hold commas)"));
+                return;
+            }
+            ObjectNode o = JSON.createObjectNode();
+            for (int i = 0; i < header.size(); i++) {
+                o.put(header.get(i), rec.fields().get(i));
+            }
+            out.add(new Row(file, rec.line(), Row.LINE, o));
+        });
+        if (header.isEmpty()) {
+            throw new LoroException(file + ": CSV file is empty; the first row must name the columns");
+        }
+        return out;
+    }
+
+    static String oneLine(String s) {
+        if (s == null) {
+            return "";
+        }
+        String t = s.replace("\r", " ").replace("\n", " ");
+        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
+    }
+
+}
