@@ -1,0 +1,18 @@
+package ai.loro.core.train;
+
+import ai.djl.pytorch.jni.JniUtils;
+
+/** Switches libtorch's (thread-local) grad mode off for a block and restores it afterwards. */
+final class NoGrad implements AutoCloseable {
+    private final boolean previous;
+
+    NoGrad() {
+        previous = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+    }
+
+    @Override
+    public void close() {
+        JniUtils.setGradMode(previous);
+    }
+}
