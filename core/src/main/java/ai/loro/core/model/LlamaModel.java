@@ -268,8 +268,18 @@ public final class LlamaModel implements AutoCloseable {
      * @return (B, T-1)
      */
     public NDArray tokenLogProbs(NDArray inputIds, NDArray mask) {
+        return nextTokenLogProbs(forward(inputIds, mask, null), inputIds);
+    }
+
+    /**
+     * {@code out[b, t] = log_softmax(logits[b, t])[ids[b, t+1]]}, in at least fp32.
+     *
+     * @param logits (B, T, V)
+     * @param inputIds (B, T)
+     * @return (B, T-1)
+     */
+    public static NDArray nextTokenLogProbs(NDArray logits, NDArray inputIds) {
         long t = inputIds.getShape().get(1);
-        NDArray logits = forward(inputIds, mask, null); // (B, T, V)
         if (logits.getDataType() == DataType.FLOAT16) {
             logits = logits.toType(DataType.FLOAT32, false);
         }

@@ -68,7 +68,7 @@ public final class ModelWriter {
         }
     }
 
-    static void deleteTree(Path p) {
+    public static void deleteTree(Path p) {
         if (!Files.exists(p)) {
             return;
         }
