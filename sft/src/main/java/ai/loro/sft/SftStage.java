@@ -107,7 +107,7 @@ public final class SftStage {
             long tokens = 0;
             for (Batch b : data.validation) {
                 NDArray[] nll = SftLoss.nllSum(model, b, m);
-                sum += nll[0].getDouble();
+                sum += nll[0].toType(DataType.FLOAT64, false).getDouble();
                 tokens += SftLoss.count(nll[1]);
             }
             if (dropoutSteps != null) {
