@@ -18,6 +18,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import ai.loro.cli.bench.TrainBench;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -44,6 +45,10 @@ final class BenchCommand implements Callable<Integer> {
             description = "Context lengths for the decode-cost curve (default: ${DEFAULT-VALUE}).") int[] contexts;
     @Option(names = "--iters", defaultValue = "3", description = "Timed repetitions; the median is reported (default: ${DEFAULT-VALUE}).") int iters;
     @Option(names = "--json", description = "Print only the JSON result.") boolean jsonOnly;
+    @Option(names = "--train", paramLabel = "lora|full",
+            description = "Measure SFT training steps instead (LoRA r=8 on q/k/v/o, or full fine-tuning): tokens/s and MFU of"
+                    + " the full step and of a bare DJL forward+backward baseline.") String train;
+    @Option(names = "--steps", defaultValue = "5", description = "With --train: timed steps (default: ${DEFAULT-VALUE}).") int steps;
 
     @Override
     public Integer call() throws Exception {
@@ -55,6 +60,9 @@ final class BenchCommand implements Callable<Integer> {
                 : LlamaModel.fromHost(LlamaConfig.read(source.config), ModelInit.randomWeights(LlamaConfig.read(source.config), 0),
                         DataType.FLOAT32, Device.cpu())) {
             LlamaConfig c = model.config();
+            if (train != null) {
+                return trainBench(model);
+            }
             SplittableRandom rng = new SplittableRandom(1);
             List<long[]> rows = new ArrayList<>();
             for (int b = 0; b < batch; b++) {
@@ -123,6 +131,37 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.out.println(json.writeValueAsString(result));
         }
+        return 0;
+    }
+
+    private int trainBench(LlamaModel model) throws Exception {
+        if (!train.equals("lora") && !train.equals("full")) {
+            throw new LoroException("--train must be lora or full, got " + train);
+        }
+        TrainBench.Figures f = TrainBench.run(model, train.equals("lora"), batch, seq, steps,
+                Path.of(System.getProperty("java.io.tmpdir")));
+        LlamaConfig c = model.config();
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode r = json.createObjectNode();
+        r.put("model", source.model != null ? source.model.toString() : source.config.toString());
+        r.put("parameters", c.parameterCount()).put("mode", train).put("batch", batch).put("seq", seq);
+        r.put("threads", Runtime.getRuntime().availableProcessors());
+        r.put("step_s", Math.round(f.stepSeconds() * 1e4) / 1e4).put("tokens_per_s", round(f.tokensPerSecond()));
+        r.put("bare_step_s", Math.round(f.bareStepSeconds() * 1e4) / 1e4).put("bare_tokens_per_s", round(f.bareTokensPerSecond()));
+        r.put("overhead_vs_bare", round(f.stepSeconds() / f.bareStepSeconds() - 1));
+        r.put("model_gflops_per_token", round(f.modelFlopsPerToken() / 1e9 * 1000) / 1000);
+        r.put("matmul_gflops", round(f.matmulGflops()));
+        r.put("mfu", Math.round(f.mfu() * 10000) / 10000.0).put("bare_mfu", Math.round(f.bareMfu() * 10000) / 10000.0);
+        if (!jsonOnly) {
+            System.out.printf("%s training, %,d parameters, batch %d x seq %d, %d CPU threads, fp32 matmul peak %.1f GFLOP/s%n",
+                    train, c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(), f.matmulGflops());
+            System.out.printf("%-28s %10s %12s %8s%n", "", "step s", "tokens/s", "MFU");
+            System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "Loro SFT step (full loop)", f.stepSeconds(), f.tokensPerSecond(), 100 * f.mfu());
+            System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "bare DJL forward+backward", f.bareStepSeconds(), f.bareTokensPerSecond(),
+                    100 * f.bareMfu());
+            System.out.printf("overhead of the full step over the bare baseline: %+.1f%%%n", 100 * (f.stepSeconds() / f.bareStepSeconds() - 1));
+        }
+        System.out.println(json.writeValueAsString(r));
         return 0;
     }
 

@@ -8,11 +8,11 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.datasets.Batch;
 
 /** Next-token cross-entropy summed over loss-masked tokens; padding and prompts carry no loss. */
-final class SftLoss {
+public final class SftLoss {
     private SftLoss() {}
 
     /** Summed negative log-likelihood of the batch's loss tokens (a scalar) and their count. */
-    static NDArray[] nllSum(LlamaModel model, Batch b, NDManager m) {
+    public static NDArray[] nllSum(LlamaModel model, Batch b, NDManager m) {
         int rows = b.size();
         int t = b.length();
         NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
@@ -45,7 +45,7 @@ final class SftLoss {
         return out;
     }
 
-    static long count(NDArray tokens) {
+    public static long count(NDArray tokens) {
         return tokens.getDataType() == DataType.INT64 ? tokens.getLong() : (long) tokens.getDouble();
     }
 }
