@@ -14,6 +14,8 @@ public final class HfNames {
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String FINAL_NORM = "model.norm.weight";
     public static final String LM_HEAD = "lm_head.weight";
+    /** LlamaForSequenceClassification's head: {@code score.weight} [num_labels, hidden], no bias (FORMATS.md §3). */
+    public static final String SCORE = "score.weight";
 
     /** The linear projections of one decoder layer, by their HF module name (PEFT target_modules). */
     public enum Proj {
@@ -84,7 +86,8 @@ public final class HfNames {
 
     /**
      * Every tensor a causal LM checkpoint of this shape holds, with its shape, in the order
-     * transformers' state dict lists them. {@code lm_head.weight} is absent when the head is tied.
+     * transformers' state dict lists them. {@code lm_head.weight} is absent when the head is tied;
+     * a sequence classifier has {@code score.weight} instead.
      */
     public static Map<String, long[]> expectedTensors(LlamaConfig c) {
         Map<String, long[]> out = new LinkedHashMap<>();
@@ -102,7 +105,9 @@ public final class HfNames {
             }
         }
         out.put(FINAL_NORM, new long[] {c.hiddenSize()});
-        if (!c.tieWordEmbeddings()) {
+        if (c.isSequenceClassifier()) {
+            out.put(SCORE, new long[] {c.numLabels(), c.hiddenSize()});
+        } else if (!c.tieWordEmbeddings()) {
             out.put(LM_HEAD, new long[] {c.vocabSize(), c.hiddenSize()});
         }
         return out;

@@ -43,10 +43,25 @@ public record LlamaConfig(
         List<Long> eosTokenIds,
         Long padTokenId,
         int slidingWindow,
-        double initializerRange) {
+        double initializerRange,
+        int numLabels) {
 
-    public static final List<String> ARCHITECTURES =
-            List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM");
+    public static final List<String> ARCHITECTURES = List.of("LlamaForCausalLM", "MistralForCausalLM", "Qwen2ForCausalLM",
+            "LlamaForSequenceClassification", "MistralForSequenceClassification", "Qwen2ForSequenceClassification");
+
+    /** A reward model or classifier ({@code *ForSequenceClassification}): a {@code score} head, no LM head. */
+    public boolean isSequenceClassifier() {
+        return architecture.endsWith("ForSequenceClassification");
+    }
+
+    /** The same backbone with a sequence-classification head of {@code labels} outputs (or back to a causal LM with 0). */
+    public LlamaConfig asSequenceClassifier(int labels) {
+        String family = architecture.substring(0, architecture.indexOf("For"));
+        String arch = labels > 0 ? family + "ForSequenceClassification" : family + "ForCausalLM";
+        return new LlamaConfig(arch, vocabSize, hiddenSize, intermediateSize, numHiddenLayers, numAttentionHeads,
+                numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling, maxPositionEmbeddings, tieWordEmbeddings,
+                qkvBias, oBias, mlpBias, bosTokenId, eosTokenIds, padTokenId, slidingWindow, initializerRange, labels);
+    }
 
     /**
      * RoPE frequency scaling. {@code type} is "default", "linear" or "llama3" (FORMATS.md §2).
@@ -73,7 +88,8 @@ public record LlamaConfig(
         long mlp = 3 * h * intermediateSize + (mlpBias ? 2L * intermediateSize + h : 0);
         long perLayer = attn + mlp + 2 * h;
         long embed = (long) vocabSize * h;
-        return embed + numHiddenLayers * perLayer + h + (tieWordEmbeddings ? 0 : embed);
+        long head = isSequenceClassifier() ? (long) numLabels * h : tieWordEmbeddings ? 0 : embed;
+        return embed + numHiddenLayers * perLayer + h + head;
     }
 
     // ------------------------------------------------------------------ reading
@@ -128,11 +144,11 @@ public record LlamaConfig(
         boolean tie = f.bool("tie_word_embeddings", false);
         boolean attnBias = f.bool("attention_bias", false);
         boolean mlpBias = f.bool("mlp_bias", false);
-        boolean qwen2 = arch.equals("Qwen2ForCausalLM");
+        boolean qwen2 = arch.startsWith("Qwen2");
         boolean qkvBias = qwen2 || attnBias;
         boolean oBias = !qwen2 && attnBias;
         int window = 0;
-        if (arch.equals("MistralForCausalLM") && f.has("sliding_window") && !root.get("sliding_window").isNull()) {
+        if (arch.startsWith("Mistral") && f.has("sliding_window") && !root.get("sliding_window").isNull()) {
             window = f.positiveInt("sliding_window", null);
         }
         if (qwen2 && f.bool("use_sliding_window", false)) {
@@ -158,8 +174,15 @@ public record LlamaConfig(
         List<Long> eos = f.tokenIdList("eos_token_id", vocab);
         Long pad = f.optionalTokenId("pad_token_id", vocab);
         double initRange = f.positiveDouble("initializer_range", 0.02);
+        int labels = 0;
+        if (arch.endsWith("ForSequenceClassification")) {
+            // transformers stores num_labels as id2label (PretrainedConfig's default is 2 labels)
+            JsonNode id2label = root.get("id2label");
+            labels = root.has("num_labels") ? f.positiveInt("num_labels", null)
+                    : id2label != null && id2label.isObject() && id2label.size() > 0 ? id2label.size() : 2;
+        }
         return new LlamaConfig(arch, vocab, hidden, inter, layers, heads, kvHeads, headDim, eps, theta, rope, maxPos,
-                tie, qkvBias, oBias, mlpBias, bos, eos, pad, window, initRange);
+                tie, qkvBias, oBias, mlpBias, bos, eos, pad, window, initRange, labels);
     }
 
     private static RopeScaling parseRopeScaling(JsonNode node, String source) {
@@ -199,11 +222,15 @@ public record LlamaConfig(
     public ObjectNode toJson() {
         ObjectNode o = JSON.createObjectNode();
         o.putArray("architectures").add(architecture);
-        o.put("model_type", switch (architecture) {
-            case "MistralForCausalLM" -> "mistral";
-            case "Qwen2ForCausalLM" -> "qwen2";
-            default -> "llama";
-        });
+        o.put("model_type", architecture.startsWith("Mistral") ? "mistral" : architecture.startsWith("Qwen2") ? "qwen2" : "llama");
+        if (isSequenceClassifier()) {
+            ObjectNode id2label = o.putObject("id2label");
+            ObjectNode label2id = o.putObject("label2id");
+            for (int i = 0; i < numLabels; i++) {
+                id2label.put(String.valueOf(i), "LABEL_" + i);
+                label2id.put("LABEL_" + i, i);
+            }
+        }
         o.put("vocab_size", vocabSize);
         o.put("hidden_size", hiddenSize);
         o.put("intermediate_size", intermediateSize);
@@ -228,7 +255,7 @@ public record LlamaConfig(
         }
         o.put("max_position_embeddings", maxPositionEmbeddings);
         o.put("tie_word_embeddings", tieWordEmbeddings);
-        if (!architecture.equals("Qwen2ForCausalLM")) {
+        if (!architecture.startsWith("Qwen2")) {
             o.put("attention_bias", qkvBias);
         }
         o.put("attention_dropout", 0.0);
@@ -248,7 +275,7 @@ public record LlamaConfig(
         }
         if (slidingWindow > 0) {
             o.put("sliding_window", slidingWindow);
-            if (architecture.equals("Qwen2ForCausalLM")) {
+            if (architecture.startsWith("Qwen2")) {
                 o.put("use_sliding_window", true);
             }
         }
@@ -280,7 +307,7 @@ public record LlamaConfig(
         return new LlamaConfig(architecture, vocabSize, hiddenSize, intermediateSize, numHiddenLayers,
                 numAttentionHeads, numKeyValueHeads, headDim, rmsNormEps, ropeTheta, ropeScaling,
                 maxPositionEmbeddings, tieWordEmbeddings, qkvBias, oBias, mlpBias, bosTokenId, eosTokenIds, pad,
-                slidingWindow, initializerRange);
+                slidingWindow, initializerRange, numLabels);
     }
 
     static String firstLine(String s) {

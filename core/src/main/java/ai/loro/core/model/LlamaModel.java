@@ -46,7 +46,8 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray embed; // (V, H)
     private final Layer[] layers;
     private final NDArray finalNorm; // (H)
-    private final NDArray lmHead; // (V, H); the embedding itself when tied
+    private final NDArray lmHead; // (V, H); the embedding itself when tied; null for a sequence classifier
+    private final NDArray score; // (labels, H) for a sequence classifier, else null
     private final Rope rope;
     private boolean adaptersEnabled = true;
 
@@ -57,7 +58,9 @@ public final class LlamaModel implements AutoCloseable {
         this.parameters = parameters;
         this.embed = parameters.get(HfNames.EMBED);
         this.finalNorm = parameters.get(HfNames.FINAL_NORM);
-        this.lmHead = config.tieWordEmbeddings() ? embed : parameters.get(HfNames.LM_HEAD);
+        this.lmHead = config.isSequenceClassifier() ? null
+                : config.tieWordEmbeddings() ? embed : parameters.get(HfNames.LM_HEAD);
+        this.score = parameters.get(HfNames.SCORE);
         this.layers = new Layer[config.numHiddenLayers()];
         for (int l = 0; l < layers.length; l++) {
             Projection[] p = new Projection[HfNames.Proj.values().length];
@@ -92,18 +95,38 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Loads a Hugging Face checkpoint directory (config.json + safetensors), widening to {@code dtype}. */
     public static LlamaModel load(Path dir, DataType dtype, Device device) {
-        LlamaConfig config = LlamaConfig.read(dir);
+        return load(dir, LlamaConfig.read(dir), dtype, device, null);
+    }
+
+    /**
+     * Loads a causal-LM (or classifier) checkpoint as a sequence classifier with {@code numLabels}
+     * outputs: the backbone from the checkpoint, the {@code score} head from the checkpoint when it
+     * has one of that shape, else initialised as transformers does (N(0, initializer_range)).
+     */
+    public static LlamaModel loadAsClassifier(Path dir, int numLabels, long seed, DataType dtype, Device device) {
+        LlamaConfig base = LlamaConfig.read(dir);
+        LlamaConfig config = base.asSequenceClassifier(numLabels);
+        boolean hasScore = base.isSequenceClassifier() && base.numLabels() == numLabels;
+        Map<String, float[]> fresh = hasScore ? Map.of() : Map.of(HfNames.SCORE, ModelInit.randomWeights(config, seed).get(HfNames.SCORE));
+        return load(dir, config, dtype, device, fresh);
+    }
+
+    private static LlamaModel load(Path dir, LlamaConfig config, DataType dtype, Device device, Map<String, float[]> fresh) {
         Map<String, long[]> expected = HfNames.expectedTensors(config);
         NDManager manager = NDManager.newBaseManager(device);
         try (Checkpoint ckpt = Checkpoint.open(dir)) {
             for (String name : ckpt.names()) {
-                boolean tiedHead = name.equals(HfNames.LM_HEAD) && config.tieWordEmbeddings();
-                if (!expected.containsKey(name) && !tiedHead && !name.endsWith(".rotary_emb.inv_freq")) {
+                boolean ignorable = name.equals(HfNames.LM_HEAD) && (config.tieWordEmbeddings() || config.isSequenceClassifier())
+                        || name.equals(HfNames.SCORE) && fresh != null && fresh.containsKey(name);
+                if (!expected.containsKey(name) && !ignorable && !name.endsWith(".rotary_emb.inv_freq")) {
                     throw new LoroException(dir + ": unexpected tensor '" + name + "' for " + config.architecture()
                             + " (a different architecture or a layer count that disagrees with config.json)");
                 }
             }
             for (Map.Entry<String, long[]> e : expected.entrySet()) {
+                if (fresh != null && fresh.containsKey(e.getKey())) {
+                    continue;
+                }
                 if (!ckpt.contains(e.getKey())) {
                     throw new LoroException(dir + ": missing tensor '" + e.getKey() + "' required by config.json");
                 }
@@ -113,11 +136,22 @@ public final class LlamaModel implements AutoCloseable {
                             + " but config.json implies " + Arrays.toString(e.getValue()));
                 }
             }
-            return create(config, dtype, device, name -> ckpt.load(name, manager, dtype), manager);
+            return create(config, dtype, device, name -> fresh != null && fresh.containsKey(name)
+                    ? hostArray(manager, fresh.get(name), expected.get(name), dtype)
+                    : ckpt.load(name, manager, dtype), manager);
         } catch (RuntimeException e) {
             manager.close();
             throw e;
         }
+    }
+
+    private static NDArray hostArray(NDManager manager, float[] values, long[] shape, DataType dtype) {
+        NDArray a = manager.create(values, new Shape(shape));
+        NDArray t = a.toType(dtype, false);
+        if (t != a) {
+            a.close();
+        }
+        return t;
     }
 
     /** A model with the given host weights (HF names → row-major floats), e.g. from {@link ModelInit}. */
@@ -129,12 +163,7 @@ public final class LlamaModel implements AutoCloseable {
             if (w == null) {
                 throw new LoroException("missing tensor '" + name + "'");
             }
-            NDArray a = manager.create(w, new Shape(expected.get(name)));
-            NDArray t = a.toType(dtype, false);
-            if (t != a) {
-                a.close();
-            }
-            return t;
+            return hostArray(manager, w, expected.get(name), dtype);
         }, manager);
     }
 
@@ -252,7 +281,34 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Vocabulary logits from hidden states: (B, T, H) → (B, T, V). */
     public NDArray logits(NDArray hidden) {
+        if (lmHead == null) {
+            throw new IllegalStateException(config.architecture() + " has no LM head");
+        }
         return Linear.linear(hidden, lmHead).singletonOrThrow();
+    }
+
+    /**
+     * Sequence-classifier scores (rewards when there is one label), read at each row's last real
+     * token — the rightmost position whose mask is 1, which handles left and right padding alike
+     * (FORMATS.md §3).
+     *
+     * @param hidden (B, T, H) final-norm hidden states
+     * @param mask (B, T) 1 = token, 0 = padding
+     * @return (B, labels)
+     */
+    public NDArray classify(NDArray hidden, NDArray mask) {
+        if (score == null) {
+            throw new IllegalStateException(config.architecture() + " has no score head");
+        }
+        long t = mask.getShape().get(1);
+        NDManager m = mask.getManager();
+        // one-hot of argmax(arange(T) · mask) along T, as (B, 1, T), then a batched matmul picks the row
+        NDArray rank = mask.toType(DataType.INT64, false).mul(m.arange(1, (int) t + 1, 1, DataType.INT64)); // (B, T)
+        NDArray last = rank.argMax(1).expandDims(1); // (B, 1)
+        NDArray onehot = m.arange(0, (int) t, 1, DataType.INT64).reshape(1, t).eq(last)
+                .toType(hidden.getDataType(), false).expandDims(1); // (B, 1, T)
+        NDArray pooled = onehot.matMul(hidden).squeeze(1); // (B, H)
+        return Linear.linear(pooled, score).singletonOrThrow();
     }
 
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
