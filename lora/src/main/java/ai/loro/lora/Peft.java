@@ -52,6 +52,26 @@ public final class Peft {
             Pattern.compile("base_model\\.model\\.(.+)\\.lora_([AB])(?:\\.([^.]+))?\\.weight");
     private static final Pattern MODULE = Pattern.compile("model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.([a-z_]+)");
 
+    /** A reward model's / classifier's head saved whole under modules_to_save. */
+    static final String SCORE_KEY = "base_model.model." + HfNames.SCORE;
+
+    private static void loadScoreHead(SafeTensorsFile f, LlamaModel model, String where) {
+        NDArray score = model.parameters().get(HfNames.SCORE);
+        if (score == null) {
+            throw new LoroException(where + ": the adapter carries a classification head but the model is a "
+                    + model.config().architecture() + " (load the base as a sequence classifier)");
+        }
+        TensorInfo info = f.tensors().get(SCORE_KEY);
+        if (!Arrays.equals(info.shape(), score.getShape().getShape())) {
+            throw new LoroException(where + ": shape " + Arrays.toString(info.shape()) + " but the model's head is "
+                    + score.getShape());
+        }
+        float[] values = f.readFloats(SCORE_KEY);
+        try (NDManager tmp = score.getManager().newSubManager()) {
+            score.set(tmp.create(values).toType(score.getDataType(), false).toByteBuffer());
+        }
+    }
+
     // ------------------------------------------------------------------ export
 
     /** {@link #save(LoraAdapter, Path, String, String, String)} with F32 weights. */
@@ -71,13 +91,27 @@ public final class Peft {
      */
     public static List<String> save(LoraAdapter adapter, Path dir, String baseModelNameOrPath, String taskType,
                                     String dtype) {
-        String json = configJson(adapter, baseModelNameOrPath, taskType);
+        return save(adapter, dir, baseModelNameOrPath, taskType, dtype, Map.of());
+    }
+
+    /**
+     * As {@link #save(LoraAdapter, Path, String, String, String)}, plus fully trained modules saved
+     * whole (PEFT's {@code modules_to_save}, e.g. a reward model's {@code score} head): each
+     * {@code <module>.weight} is stored as {@code base_model.model.<module>.weight}.
+     *
+     * @param modulesToSave module name (e.g. "score") → its weight
+     */
+    public static List<String> save(LoraAdapter adapter, Path dir, String baseModelNameOrPath, String taskType,
+                                    String dtype, Map<String, NDArray> modulesToSave) {
+        String json = configJson(adapter, baseModelNameOrPath, taskType, List.copyOf(modulesToSave.keySet()));
+        Map<String, NDArray> tensors = new LinkedHashMap<>(adapter.parameters());
+        modulesToSave.forEach((module, weight) -> tensors.put("base_model.model." + module + ".weight", weight));
         Path abs = dir.toAbsolutePath();
         Path tmp = abs.getParent().resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
         try {
             Files.createDirectories(abs.getParent());
             Files.createDirectories(tmp);
-            SafeTensorsWriter.write(tmp.resolve(WEIGHTS_FILE), adapter.parameters(), Map.of("format", "pt"), dtype);
+            SafeTensorsWriter.write(tmp.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), dtype);
             Files.writeString(tmp.resolve(CONFIG_FILE), json);
             if (!Files.exists(abs) || isEmptyDir(abs)) {
                 Files.deleteIfExists(abs);
@@ -96,11 +130,21 @@ public final class Peft {
         } finally {
             deleteTree(tmp);
         }
-        return warnings(adapter.config());
+        List<String> warnings = new ArrayList<>(warnings(adapter.config()));
+        if (!modulesToSave.isEmpty()) {
+            warnings.add("vLLM refuses adapters with modules_to_save (" + modulesToSave.keySet()
+                    + "); serve the merged checkpoint instead");
+        }
+        return warnings;
     }
 
     /** The adapter_config.json text PEFT would write: json.dumps(indent=2, sort_keys=True), no final newline. */
     public static String configJson(LoraAdapter adapter, String baseModelNameOrPath, String taskType) {
+        return configJson(adapter, baseModelNameOrPath, taskType, List.of());
+    }
+
+    private static String configJson(LoraAdapter adapter, String baseModelNameOrPath, String taskType,
+                                     List<String> modulesToSave) {
         LoraConfig c = adapter.config();
         Map<String, Object> o = new TreeMap<>();
         o.put("alpha_pattern", numbers(c.alphaPattern()));
@@ -116,7 +160,7 @@ public final class Peft {
         o.put("lora_dropout", c.dropout());
         o.put("megatron_config", null);
         o.put("megatron_core", "megatron.core");
-        o.put("modules_to_save", null);
+        o.put("modules_to_save", modulesToSave.isEmpty() ? null : modulesToSave);
         o.put("peft_type", "LORA");
         o.put("peft_version", PEFT_VERSION);
         o.put("r", c.r());
@@ -227,6 +271,10 @@ public final class Peft {
             Map<String, String[]> keys = new LinkedHashMap<>(); // module → {A key, B key}
             for (String key : f.tensors().keySet()) {
                 String where = weights + ": tensor '" + key + "'";
+                if (key.equals(SCORE_KEY)) {
+                    loadScoreHead(f, model, where);
+                    continue;
+                }
                 if (key.contains("lora_embedding_")) {
                     throw new LoroException(where + ": embedding LoRA (lora_embedding_A/B) is not supported");
                 }
@@ -350,8 +398,14 @@ public final class Peft {
         }
         JsonNode mts = root.get("modules_to_save");
         if (mts != null && !mts.isNull() && !(mts.isArray() && mts.isEmpty())) {
-            throw new LoroException(file + ": key 'modules_to_save' is " + oneLine(mts.toString())
-                    + "; adapters that save full modules are not supported (must be null)");
+            boolean headsOnly = mts.isArray();
+            for (JsonNode m : mts) {
+                headsOnly &= m.isTextual() && (m.asText().equals("score") || m.asText().equals("classifier"));
+            }
+            if (!headsOnly) {
+                throw new LoroException(file + ": key 'modules_to_save' is " + oneLine(mts.toString())
+                        + "; only a sequence-classification head (\"score\") can be saved whole");
+            }
         }
         int r = integer(root, "r", file, 8);
         double alpha = number(root, "lora_alpha", file, 8);
