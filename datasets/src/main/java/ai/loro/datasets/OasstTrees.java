@@ -116,10 +116,10 @@ public final class OasstTrees {
             try {
                 if (isTreeRow(row)) {
                     Node root = treeNode(row, row.data().get("prompt"), "prompt.", null);
-                    adopt(root, byId, row);
+                    adopt(root, byId);
                     continue;
                 }
-                Node n = node(row, row.data(), "", true);
+                Node n = node(row, row.data(), "");
                 if (byId.containsKey(n.id)) {
                     throw new LoroException(row.where() + ": field 'message_id' " + n.id + " is a duplicate of "
                             + byId.get(n.id).where);
@@ -162,13 +162,13 @@ public final class OasstTrees {
     }
 
     /** Puts the nodes of a tree-export tree into byId (ids checked for duplicates). */
-    private static void adopt(Node n, Map<String, Node> byId, Row row) {
+    private static void adopt(Node n, Map<String, Node> byId) {
         if (byId.containsKey(n.id)) {
             throw new LoroException(n.where + ": message_id " + n.id + " is a duplicate of " + byId.get(n.id).where);
         }
         byId.put(n.id, n);
         for (Node c : n.children) {
-            adopt(c, byId, row);
+            adopt(c, byId);
         }
     }
 
@@ -207,7 +207,7 @@ public final class OasstTrees {
             throw new LoroException(row.where() + ": '" + at.substring(0, at.length() - 1)
                     + "' must be a message object, got " + PreferenceFormat.type(obj));
         }
-        Node n = node(row, obj, at, parent == null);
+        Node n = node(row, obj, at);
         n.parent = parent;
         JsonNode replies = obj.get("replies");
         if (replies != null && !replies.isNull()) {
@@ -222,7 +222,7 @@ public final class OasstTrees {
         return n;
     }
 
-    private static Node node(Row row, JsonNode obj, String at, boolean flatOrRoot) {
+    private static Node node(Row row, JsonNode obj, String at) {
         String id = scalar(row, obj, "message_id", at);
         JsonNode p = obj.get("parent_id");
         String parentId = p == null || p.isNull() ? null : p.asText();
