@@ -1,0 +1,325 @@
+package ai.loro.datasets;
+
+import ai.loro.core.LoroException;
+import ai.loro.core.tokenizer.ChatMessage;
+import ai.loro.core.tokenizer.ChatTemplate;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashMap;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * Preference pairs to token ids and loss masks, for DPO and reward-model training.
+ *
+ * <p>The prompt is rendered once, through the chat template with add_generation_prompt (e.g. ending
+ * with "&lt;|start_header_id|&gt;assistant&lt;|end_header_id|&gt;\n\n" or "&lt;|im_start|&gt;assistant\n"),
+ * and tokenized once; both sequences are these same prompt tokens followed by their response's tokens,
+ * so chosen and rejected share the prompt tokens exactly. A response's text is what the render of
+ * prompt + response adds to the prompt's render; as in {@link ExampleEncoder}, its trained part is each
+ * assistant message's content and the text up to and including the first end-of-turn token after it
+ * (the "\n" ChatML puts after &lt;|im_end|&gt; is kept untrained), non-blank text a template adds after
+ * the final turn is left out, and the tokenizer's EOS is appended with loss when the response does not
+ * end with it ({@link EncodeOptions#appendEos()}). BOS is prepended to the prompt when the tokenizer
+ * adds it and the render does not start with it (e.g. the alpaca template). Prompt tokens never have
+ * loss; {@link EncodeOptions#trainOnInputs()} only makes untrained text inside a response trained.
+ *
+ * <p>The prompt + response tokens are checked against tokenizing the whole render: a template whose
+ * prompt render is not a prefix of the conversation's render fails for the data set ({@link
+ * ExampleEncoder.TemplateNotPrefixStable}); a token across the prompt/response boundary fails the row
+ * when {@link EncodeOptions#strictBoundaries()} (otherwise the pieces' tokens are kept).
+ *
+ * <p>Truncation to sequence_len keeps the prompt and cuts each response at its end; a pair whose
+ * prompt alone fills sequence_len (no room for a response token) is dropped. Both are counted in
+ * {@link #stats()}.
+ */
+public final class PreferenceEncoder {
+    private static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+            "<|endoftext|>", "<|end_of_text|>", "</s>", "<|eom_id|>");
+
+    private final LoroTokenizer tokenizer;
+    private final EncodeOptions options;
+    private final ChatTemplate template;
+    private final Map<String, Object> vars;
+    private final Long bosToPrepend;
+    private final List<String> endOfTurnTokens;
+    private final PreferenceStats stats = new PreferenceStats();
+
+    public PreferenceEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
+        this.tokenizer = tokenizer;
+        this.options = options;
+        ChatTemplate t = options.template();
+        if (t == null) {
+            try {
+                t = tokenizer.chatTemplate();
+            } catch (LoroException e) {
+                t = null; // reported when a prompt is rendered
+            }
+        }
+        this.template = t;
+        Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
+        v.putAll(options.templateVariables());
+        this.vars = v;
+        long[] with = tokenizer.encode("a", true);
+        long[] without = tokenizer.encode("a", false);
+        Long bos = tokenizer.bosId();
+        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
+        Set<String> eot = new LinkedHashSet<>();
+        if (tokenizer.eosToken() != null) {
+            eot.add(tokenizer.eosToken());
+        }
+        for (String marker : END_OF_TURN) {
+            if (tokenizer.tokenId(marker) != null) {
+                eot.add(marker);
+            }
+        }
+        this.endOfTurnTokens = List.copyOf(eot);
+    }
+
+    public EncodeOptions options() {
+        return options;
+    }
+
+    /** Counts over all calls of {@link #encode}. */
+    public PreferenceStats stats() {
+        return stats;
+    }
+
+    /** Encodes pairs; rows that fail throw or are skipped by {@code bad}; dropped pairs are counted in stats. */
+    public List<EncodedPair> encodeAll(List<PreferencePair> pairs, BadRows bad) {
+        List<EncodedPair> out = new ArrayList<>(pairs.size());
+        for (PreferencePair p : pairs) {
+            EncodedPair e;
+            try {
+                e = encode(p);
+            } catch (LoroException ex) {
+                if (ex instanceof ExampleEncoder.TemplateNotPrefixStable) {
+                    throw ex;
+                }
+                bad.handle(ex);
+                continue;
+            }
+            if (e != null) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
+    /** Tokenizes and truncates one pair; null when dropped (counted). */
+    public EncodedPair encode(PreferencePair p) {
+        return accept(tokenize(p));
+    }
+
+    /** Counts, truncates and possibly drops a pair from {@link #tokenize}; null when dropped. */
+    public EncodedPair accept(EncodedPair full) {
+        stats.encoded++;
+        int max = options.sequenceLen();
+        int prompt = full.promptLength();
+        if (prompt >= max) {
+            stats.droppedPromptTooLong++;
+            return null;
+        }
+        long[] c = full.chosenIds();
+        boolean[] cm = full.chosenMask();
+        long[] r = full.rejectedIds();
+        boolean[] rm = full.rejectedMask();
+        long cut = 0;
+        if (c.length > max) {
+            stats.truncatedChosen++;
+            cut += c.length - max;
+            c = Arrays.copyOf(c, max);
+            cm = Arrays.copyOf(cm, max);
+        }
+        if (r.length > max) {
+            stats.truncatedRejected++;
+            cut += r.length - max;
+            r = Arrays.copyOf(r, max);
+            rm = Arrays.copyOf(rm, max);
+        }
+        if (!anyTrained(cm, prompt) || !anyTrained(rm, prompt)) {
+            stats.droppedNoTrainable++;
+            return null;
+        }
+        if (cut > 0) {
+            stats.truncatedPairs++;
+            stats.truncatedTokens += cut;
+        }
+        stats.kept++;
+        stats.keptTokens += c.length + r.length;
+        return cut == 0 ? full : new EncodedPair(c, cm, r, rm, prompt, full.margin(), full.source());
+    }
+
+    private static boolean anyTrained(boolean[] mask, int from) {
+        for (int i = from; i < mask.length; i++) {
+            if (mask[i]) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /** The full (untruncated) encoding of a pair. */
+    public EncodedPair tokenize(PreferencePair p) {
+        String promptText = render(p.prompt(), true, p.source());
+        long[] promptOnly = tokenizer.encode(promptText, false);
+        boolean bos = bosToPrepend != null && (tokenizer.bosToken() == null || !promptText.startsWith(tokenizer.bosToken()));
+        long[] promptIds = promptOnly;
+        if (bos) {
+            promptIds = new long[promptOnly.length + 1];
+            promptIds[0] = bosToPrepend;
+            System.arraycopy(promptOnly, 0, promptIds, 1, promptOnly.length);
+        }
+        if (promptIds.length == 0) {
+            throw new LoroException(p.source() + ": the prompt renders to no tokens");
+        }
+        Response c = response(p, p.chosen(), promptText, promptOnly, "chosen");
+        Response r = response(p, p.rejected(), promptText, promptOnly, "rejected");
+        long[] cIds = concat(promptIds, c.ids);
+        long[] rIds = concat(promptIds, r.ids);
+        boolean[] cMask = new boolean[cIds.length];
+        boolean[] rMask = new boolean[rIds.length];
+        System.arraycopy(c.mask, 0, cMask, promptIds.length, c.mask.length);
+        System.arraycopy(r.mask, 0, rMask, promptIds.length, r.mask.length);
+        return new EncodedPair(cIds, cMask, rIds, rMask, promptIds.length, p.margin(), p.source());
+    }
+
+    private record Response(long[] ids, boolean[] mask) {}
+
+    private record Piece(String text, boolean train) {}
+
+    private Response response(PreferencePair p, List<ChatMessage> resp, String promptText, long[] promptOnly,
+            String field) {
+        List<ChatMessage> all = PreferencePair.concat(p.prompt(), resp);
+        String full = render(all, false, p.source());
+        List<Piece> pieces = new ArrayList<>();
+        int pos = promptText.length();
+        int n = p.prompt().size();
+        for (int i = n; i < all.size(); i++) {
+            if (!all.get(i).role().equals("assistant")) {
+                continue;
+            }
+            String before = i == n ? promptText : render(all.subList(0, i), true, p.source());
+            String after = i == all.size() - 1 ? full : render(all.subList(0, i + 1), false, p.source());
+            int turnEnd = PreferenceFormat.commonPrefix(after, full);
+            if (!full.startsWith(promptText) || !full.startsWith(before) || before.length() < pos
+                    || turnEnd <= before.length()) {
+                throw new ExampleEncoder.TemplateNotPrefixStable(templateName() + " is not prefix-stable (at "
+                        + p.source() + ", " + field + " message " + (i - n) + "): the render of the prompt with the"
+                        + " generation prompt is not a prefix of the render of prompt + response, so the response"
+                        + " tokens cannot be located; use a builtin template ("
+                        + String.join(", ", ChatTemplate.builtinNames()) + ")");
+            }
+            pieces.add(new Piece(full.substring(pos, before.length()), false));
+            int cut = splitAssistant(full.substring(before.length(), turnEnd), all.get(i).content(), pieces,
+                    i == all.size() - 1);
+            pos = before.length() + cut;
+        }
+        full = full.substring(0, pos); // what a template adds after the final assistant turn is dropped
+
+        List<Long> ids = new ArrayList<>();
+        List<Boolean> mask = new ArrayList<>();
+        for (Piece piece : pieces) {
+            if (piece.text().isEmpty()) {
+                continue;
+            }
+            for (long id : tokenizer.encode(piece.text(), false)) {
+                ids.add(id);
+                mask.add(piece.train() || options.trainOnInputs());
+            }
+        }
+        long[] whole = tokenizer.encode(full, false);
+        boolean same = whole.length == promptOnly.length + ids.size();
+        int firstDiff = -1;
+        for (int k = 0; k < Math.min(whole.length, promptOnly.length + ids.size()); k++) {
+            long mine = k < promptOnly.length ? promptOnly[k] : ids.get(k - promptOnly.length);
+            if (whole[k] != mine) {
+                same = false;
+                firstDiff = k;
+                break;
+            }
+        }
+        if (!same && options.strictBoundaries()) {
+            int k = firstDiff < 0 ? Math.min(whole.length, promptOnly.length + ids.size()) : firstDiff;
+            throw new LoroException(p.source() + ": field '" + field + "': tokenizing the prompt and the response"
+                    + " separately gives other tokens than tokenizing prompt + response whole, from token " + k + " ("
+                    + quote(tokenizer.decode(Arrays.copyOfRange(whole, k, Math.min(whole.length, k + 4)), false))
+                    + " in the whole render): a token spans the prompt/response boundary; use a template that"
+                    + " separates them, or turn strict boundaries off to keep the pieces' tokens");
+        }
+        Long eos = tokenizer.eosId();
+        String eosText = tokenizer.eosToken();
+        if (options.appendEos() && eos != null && !full.stripTrailing().endsWith(eosText)) {
+            ids.add(eos);
+            mask.add(true);
+        }
+        long[] a = new long[ids.size()];
+        boolean[] m = new boolean[ids.size()];
+        for (int k = 0; k < a.length; k++) {
+            a[k] = ids.get(k);
+            m[k] = mask.get(k);
+        }
+        if (a.length == 0) {
+            throw new LoroException(p.source() + ": field '" + field + "' renders to no tokens");
+        }
+        return new Response(a, m);
+    }
+
+    /** As {@link ExampleEncoder}: untrained prefix, trained content + end of turn, untrained blank rest. */
+    private int splitAssistant(String part, String content, List<Piece> pieces, boolean finalMessage) {
+        String needle = content;
+        int k = needle.isEmpty() ? -1 : part.indexOf(needle);
+        if (k < 0) {
+            needle = content.strip();
+            k = needle.isEmpty() ? -1 : part.indexOf(needle);
+        }
+        int tailStart;
+        if (k >= 0) {
+            pieces.add(new Piece(part.substring(0, k), false));
+            tailStart = k + needle.length();
+        } else {
+            tailStart = 0;
+        }
+        int end = -1;
+        for (String t : endOfTurnTokens) {
+            int at = part.indexOf(t, tailStart);
+            if (at >= 0 && (end < 0 || at + t.length() < end)) {
+                end = at + t.length();
+            }
+        }
+        if (end < 0) {
+            end = part.length();
+        }
+        pieces.add(new Piece(part.substring(k >= 0 ? k : 0, end), true));
+        String rest = part.substring(end);
+        if (finalMessage && !rest.isBlank()) {
+            return end;
+        }
+        pieces.add(new Piece(rest, false));
+        return part.length();
+    }
+
+    private String render(List<ChatMessage> msgs, boolean generationPrompt, String source) {
+        if (template != null) {
+            return template.render(msgs, generationPrompt, vars);
+        }
+        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
+    }
+
+    private String templateName() {
+        return template != null ? template.name() : "chat template";
+    }
+
+    private static long[] concat(long[] a, long[] b) {
+        long[] out = Arrays.copyOf(a, a.length + b.length);
+        System.arraycopy(b, 0, out, a.length, b.length);
+        return out;
+    }
+
+    private static String quote(String s) {
+        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r") + "\"";
+    }
+}
