@@ -83,7 +83,9 @@ public record Recipe(
         boolean packing,
         boolean skipBadRows,
         boolean progressBar,
-        Export export) {
+        Export export,
+        Reward reward,
+        Dpo dpo) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -99,6 +101,8 @@ public record Recipe(
         Objects.requireNonNull(saveSteps, "saveSteps");
         Objects.requireNonNull(saveTotalLimit, "saveTotalLimit");
         Objects.requireNonNull(export, "export");
+        Objects.requireNonNull(reward, "reward");
+        Objects.requireNonNull(dpo, "dpo");
     }
 
     /** The training stage a recipe runs. */
@@ -180,6 +184,16 @@ public record Recipe(
             return useRslora ? alpha / Math.sqrt(r) : alpha / r;
         }
     }
+
+    /** {@code reward}: the classification head's outputs, TRL's reward centring, and whether data-set margins apply. */
+    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin) {}
+
+    /**
+     * {@code dpo}: TRL's DPOConfig names. {@code referenceModel} empty = the base with the adapter
+     * switched off (no second copy in memory).
+     */
+    public record Dpo(double beta, String lossType, double labelSmoothing, OptionalDouble rpoAlpha,
+                      Optional<Path> referenceModel, boolean precomputeRefLogProbs) {}
 
     /** {@code export}: also write a merged checkpoint, and its dtype. */
     public record Export(boolean merged, Dtype dtype) {
@@ -288,6 +302,19 @@ public record Recipe(
         e.put("merged", export.merged());
         e.put("dtype", export.dtype().yamlName());
         m.put("export", e);
+        Map<String, Object> rw = new LinkedHashMap<>();
+        rw.put("num_labels", reward.numLabels());
+        rw.put("center_rewards_coefficient", reward.centerRewardsCoefficient());
+        rw.put("use_margin", reward.useMargin());
+        m.put("reward", rw);
+        Map<String, Object> dp = new LinkedHashMap<>();
+        dp.put("beta", dpo.beta());
+        dp.put("loss_type", dpo.lossType());
+        dp.put("label_smoothing", dpo.labelSmoothing());
+        dpo.rpoAlpha().ifPresent(v -> dp.put("rpo_alpha", v));
+        dpo.referenceModel().ifPresent(p -> dp.put("reference_model", p.toString()));
+        dp.put("precompute_ref_log_probs", dpo.precomputeRefLogProbs());
+        m.put("dpo", dp);
         return m;
     }
 
@@ -301,6 +328,8 @@ public record Recipe(
                 Optional.ofNullable((Boolean) d.get("skip_bad_rows")))).toList();
         Map<String, Object> a = (Map<String, Object>) v.get("adapter");
         Map<String, Object> e = (Map<String, Object>) v.get("export");
+        Map<String, Object> rw = (Map<String, Object>) v.get("reward");
+        Map<String, Object> dp = (Map<String, Object>) v.get("dpo");
         return new Recipe(
                 (Stage) v.get("stage"),
                 (Path) v.get("base_model"),
@@ -333,7 +362,12 @@ public record Recipe(
                 (Boolean) v.get("packing"),
                 (Boolean) v.get("skip_bad_rows"),
                 (Boolean) v.get("progress_bar"),
-                new Export((Boolean) e.get("merged"), (Dtype) e.get("dtype")));
+                new Export((Boolean) e.get("merged"), (Dtype) e.get("dtype")),
+                new Reward((Integer) rw.get("num_labels"), (Double) rw.get("center_rewards_coefficient"),
+                        (Boolean) rw.get("use_margin")),
+                new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
+                        dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
+                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")));
     }
 
     private static OptionalInt optInt(Object o) {

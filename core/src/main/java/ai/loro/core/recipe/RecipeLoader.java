@@ -4,6 +4,7 @@ import static ai.loro.core.recipe.Schema.ANY_INT;
 import static ai.loro.core.recipe.Schema.BOOL;
 import static ai.loro.core.recipe.Schema.DATASET_TYPE;
 import static ai.loro.core.recipe.Schema.NON_NEGATIVE;
+import static ai.loro.core.recipe.Schema.number;
 import static ai.loro.core.recipe.Schema.NON_NEGATIVE_INT;
 import static ai.loro.core.recipe.Schema.PATH;
 import static ai.loro.core.recipe.Schema.POSITIVE;
@@ -70,6 +71,21 @@ public final class RecipeLoader {
                     List.of("q_proj", "k_proj", "v_proj", "o_proj")),
             opt("use_rslora", BOOL, false));
 
+    /** {@code reward:} (stage reward). */
+    static final Block REWARD = block(
+            opt("num_labels", POSITIVE_INT, 1),
+            opt("center_rewards_coefficient", NON_NEGATIVE, 0.0),
+            opt("use_margin", BOOL, false));
+
+    /** {@code dpo:} (stage dpo); names as TRL's DPOConfig. */
+    static final Block DPO = block(
+            opt("beta", POSITIVE, 0.1),
+            opt("loss_type", choice(List.of("sigmoid", "ipo", "hinge", "robust")), "sigmoid"),
+            opt("label_smoothing", number(v -> v >= 0 && v < 0.5, "a number in [0, 0.5)"), 0.0),
+            opt("rpo_alpha", NON_NEGATIVE),
+            opt("reference_model", PATH),
+            opt("precompute_ref_log_probs", BOOL, false));
+
     static final Block EXPORT = block(
             opt("merged", BOOL, false),
             opt("dtype", enumOf(Dtype.class, Dtype::yamlName), Dtype.F32));
@@ -115,7 +131,9 @@ public final class RecipeLoader {
             opt("packing", BOOL, false),
             opt("skip_bad_rows", BOOL, false),
             opt("progress_bar", BOOL, true),
-            opt("export", new BlockType(EXPORT)));
+            opt("export", new BlockType(EXPORT)),
+            opt("reward", new BlockType(REWARD)),
+            opt("dpo", new BlockType(DPO)));
 
     private static void checkTop(YMap node, Map<String, Object> values, String path) {
         YEntry steps = node.entries().get("warmup_steps");
