@@ -3,6 +3,7 @@ package ai.loro.core.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
 import java.util.ArrayList;
@@ -193,7 +194,10 @@ public final class AdamW implements AutoCloseable {
         this.step = state.step();
     }
 
-    /** Copies {@code src}'s values into {@code dst} in place (host round trip; for resumes, not per step). */
+    /**
+     * Copies {@code src}'s values into {@code dst}'s own storage. Not {@code dst.set(Buffer)}: on
+     * PyTorch that re-points {@code dst} at the Java buffer ({@code set_}) instead of copying into it.
+     */
     static void copyInto(NDArray dst, NDArray src, String name) {
         if (src == null) {
             throw new LoroException("checkpoint has no tensor '" + name + "'");
@@ -201,12 +205,8 @@ public final class AdamW implements AutoCloseable {
         if (!Arrays.equals(src.getShape().getShape(), dst.getShape().getShape())) {
             throw new LoroException("checkpoint tensor '" + name + "' has shape " + src.getShape() + " but the model's is " + dst.getShape());
         }
-        if (src.getDataType() != dst.getDataType()) {
-            try (NDArray converted = src.toType(dst.getDataType(), true)) {
-                dst.set(converted.toByteBuffer());
-            }
-        } else {
-            dst.set(src.toByteBuffer());
+        try (NoGrad ng = new NoGrad()) {
+            dst.set(new NDIndex("..."), src); // index_put_: copies (and casts) into dst's storage
         }
     }
 

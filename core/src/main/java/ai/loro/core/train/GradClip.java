@@ -5,11 +5,14 @@ import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDList;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.EnumMap;
 import java.util.List;
+import java.util.Map;
 
 /**
  * Global-norm gradient clipping as {@code torch.nn.utils.clip_grad_norm_} does it: the total norm is
@@ -56,16 +59,17 @@ public final class GradClip {
                 norms.add(g.norm());
             }
             NDArray total = norms.size() == 1 ? norms.get(0) : NDArrays.stack(norms).norm();
-            double norm = total.toType(ai.djl.ndarray.types.DataType.FLOAT64, false).getDouble() * preScale;
+            double norm = total.toType(DataType.FLOAT64, false).getDouble() * preScale;
             double scale = preScale;
             if (maxNorm > 0 && Double.isFinite(norm)) {
                 scale *= Math.min(1.0, maxNorm / (norm + 1e-6));
             }
             if (scale != 1.0) {
                 NDManager m = grads.get(0).getManager();
+                double factor = scale;
+                Map<DataType, NDArray> scalars = new EnumMap<>(DataType.class);
                 for (NDArray g : grads) {
-                    NDArray s = m.create(scale).toType(g.getDataType(), false);
-                    g.muli(s);
+                    g.muli(scalars.computeIfAbsent(g.getDataType(), t -> m.create(factor).toType(t, false)));
                 }
             }
             return norm;

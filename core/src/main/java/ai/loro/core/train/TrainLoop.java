@@ -9,6 +9,7 @@ import ai.djl.training.GradientCollector;
 import ai.loro.core.LoroException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.PrintStream;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -39,6 +40,9 @@ public final class TrainLoop {
 
     /** Gradients of one step, ready for the update. */
     public record StepStats(double loss, long tokens, double gradNorm, Map<String, Double> metrics) {}
+
+    /** Tests only: draw the progress bar here even without a console. */
+    static PrintStream progressStream;
 
     private final TrainConfig config;
     private final Map<String, NDArray> trainable;
@@ -264,14 +268,15 @@ public final class TrainLoop {
         }
 
         static Progress open(TrainConfig c, int start) {
-            if (!c.progressBar() || System.console() == null) {
+            PrintStream to = progressStream != null ? progressStream : System.console() != null ? System.err : null;
+            if (!c.progressBar() || to == null) {
                 return new Progress(null);
             }
             ProgressBar bar = new ProgressBarBuilder()
                     .setTaskName("train")
                     .setInitialMax(c.maxSteps())
                     .setStyle(ProgressBarStyle.ASCII)
-                    .setConsumer(new ConsoleProgressBarConsumer(System.err))
+                    .setConsumer(new ConsoleProgressBarConsumer(to))
                     .setUpdateIntervalMillis(500)
                     .startsFrom(start, Duration.ZERO)
                     .build();

@@ -15,13 +15,34 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
-/** Checkpoint layout, retention, and exact resume on a tiny Llama full fine-tune. */
+/**
+ * Checkpoint layout, retention, and exact resume on a tiny Llama full fine-tune.
+ *
+ * <p>Runs libtorch with one intra-op thread: with several, CPU kernels (MKL/OpenMP with dynamic
+ * thread counts) are not bitwise reproducible on a loaded machine, and AdamW turns a last-bit
+ * difference in a near-zero gradient into an lr-sized one.
+ */
 class CheckpointResumeTest {
     @TempDir
     Path dir;
+
+    private static int threads;
+
+    @BeforeAll
+    static void oneThread() {
+        threads = ai.djl.pytorch.jni.JniUtils.getNumThreads();
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+    }
+
+    @AfterAll
+    static void restoreThreads() {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(threads);
+    }
 
     private static final int STEPS = 6;
 

@@ -206,6 +206,43 @@ class TrainLoopTest {
     }
 
     @Test
+    void progressBarShowsStepLossAndLr() {
+        TinyTask task = new TinyTask(8, 2, 6, false);
+        java.io.ByteArrayOutputStream bytes = new java.io.ByteArrayOutputStream();
+        TrainLoop.progressStream = new java.io.PrintStream(bytes, true, java.nio.charset.StandardCharsets.UTF_8);
+        try (LlamaModel model = TinyTask.model(DataType.FLOAT32); AdamW opt = adam(model.parameters())) {
+            TrainConfig cfg = TrainConfig.builder(dir, 4).loggingSteps(2).build();
+            new TrainLoop(cfg, model.parameters(), opt, new Schedule(Schedule.Kind.CONSTANT, 1e-3, 0, 4), task.loss(model)).run();
+        } finally {
+            TrainLoop.progressStream = null;
+        }
+        String shown = bytes.toString(java.nio.charset.StandardCharsets.UTF_8);
+        assertTrue(shown.contains("train") && shown.contains("4/4") && shown.contains("loss ") && shown.contains("lr 0.00100")
+                && shown.contains("tok/s"), shown);
+    }
+
+    /** The cached gradient wrappers keep seeing the live .grad across zeroing and later backward passes. */
+    @Test
+    void cachedGradientsTrackTheLiveGradient() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = m.create(new float[] {1f, 2f});
+            try (AdamW opt = adam(Map.of("w", w))) {
+                assertNull(opt.gradients().get(0), "no gradient before the first backward");
+                float[][] coefs = {{1f, 2f}, {-3f, 0.5f}, {7f, -1f}};
+                for (float[] c : coefs) {
+                    try (NDManager s = m.newSubManager(); GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                        gc.backward(s.create(c).mul(w).sum());
+                    }
+                    assertArrayEquals(c, opt.gradients().get(0).toFloatArray());
+                    assertArrayEquals(c, w.getGradient().toFloatArray());
+                    opt.step(1e-3);
+                    assertArrayEquals(new float[] {0f, 0f}, w.getGradient().toFloatArray());
+                }
+            }
+        }
+    }
+
+    @Test
     void configRejectsBadValuesInOneLine() {
         LoroException e = assertThrows(LoroException.class,
                 () -> TrainConfig.builder(dir, 10).gradientAccumulationSteps(0).build());
