@@ -260,8 +260,8 @@ class RecipeLoaderTest {
                 + " alpha, dropout, r, target_modules, type, use_rslora)");
         fails(MINIMAL + "    chat_templat: chatml\n", "F:7: unknown key 'chat_templat' in 'datasets.0' (allowed:"
                 + " chat_template, path, skip_bad_rows, train_on_inputs, type; did you mean 'chat_template'?)");
-        assertTrue(assertThrows(LoroException.class, () -> load(MINIMAL + "dpo:\n  beta: 0.1\n")).getMessage()
-                .startsWith(tmp.resolve("recipe.yaml") + ":7: unknown key 'dpo' in the top level"));
+        assertTrue(assertThrows(LoroException.class, () -> load(MINIMAL + "dpo:\n  betta: 0.1\n")).getMessage()
+                .startsWith(tmp.resolve("recipe.yaml") + ":8: unknown key 'betta' in 'dpo'"));
     }
 
     @Test
