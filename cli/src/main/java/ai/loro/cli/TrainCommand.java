@@ -4,6 +4,8 @@ import ai.loro.core.LoroException;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeLoader;
 import ai.loro.sft.SftStage;
+import ai.loro.reward.RewardStage;
+import ai.loro.dpo.DpoStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -29,8 +31,10 @@ final class TrainCommand implements Callable<Integer> {
         Recipe r = RecipeLoader.load(recipe, set);
         switch (r.stage()) {
             case SFT -> SftStage.run(r, System.out);
+            case REWARD -> RewardStage.run(r, System.out);
+            case DPO -> DpoStage.run(r, System.out);
             default -> throw new LoroException(recipe + ": stage '" + r.stage().yamlName()
-                    + "' is not available yet (available: sft)");
+                    + "' is not available yet (available: sft, reward, dpo)");
         }
         return 0;
     }

@@ -2,7 +2,6 @@ package ai.loro.sft;
 
 import ai.loro.core.LoroException;
 import ai.loro.core.recipe.Recipe;
-import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.datasets.BadRows;
 import ai.loro.datasets.Batch;
@@ -16,6 +15,7 @@ import ai.loro.datasets.Packer;
 import ai.loro.datasets.PackedRow;
 import ai.loro.datasets.Sample;
 import ai.loro.datasets.Splits;
+import ai.loro.datasets.Templates;
 import java.io.PrintStream;
 import java.util.ArrayList;
 import java.util.List;
@@ -72,7 +72,7 @@ final class SftData {
             // strictBoundaries false: prompt and response are tokenized as the model sees them at inference
             // (the prompt alone, then the response), as Axolotl and Stanford Alpaca do.
             EncodeOptions options = EncodeOptions.of(r.sequenceLen())
-                    .withTemplate(template(r.chatTemplateFor(d), tokenizer))
+                    .withTemplate(Templates.resolve(r.chatTemplateFor(d), tokenizer))
                     .withTrainOnInputs(r.trainOnInputsFor(d))
                     .withStrictBoundaries(false);
             ExampleEncoder encoder = new ExampleEncoder(tokenizer, options);
@@ -103,15 +103,4 @@ final class SftData {
         return data;
     }
 
-    static ChatTemplate template(String name, LoroTokenizer tokenizer) {
-        if (!name.equals("tokenizer")) {
-            return ChatTemplate.builtin(name);
-        }
-        ChatTemplate t = tokenizer.chatTemplate();
-        if (t == null) {
-            throw new LoroException(tokenizer.directory() + ": the tokenizer has no chat_template; set chat_template in the"
-                    + " recipe to one of " + String.join(", ", ChatTemplate.builtinNames()));
-        }
-        return t;
-    }
 }

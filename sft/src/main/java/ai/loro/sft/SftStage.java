@@ -9,7 +9,7 @@ import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
-import ai.loro.core.train.DataCursor;
+import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
 import ai.loro.core.train.Schedule;
@@ -20,14 +20,11 @@ import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.LoraConfig;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
-import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.node.LongNode;
 import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
-import java.util.List;
 import java.util.Map;
 
 /**
@@ -90,7 +87,7 @@ public final class SftStage {
                 trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
                 lora ? "LoRA r=" + r.adapter().r() : "full fine-tuning", steps, r.gradientAccumulationSteps(), r.microBatchSize());
         // ---- train
-        Cursor cursor = new Cursor(data);
+        EpochCursor<Batch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
         LoraAdapter dropoutSteps = adapter;
         MicroBatchLoss loss = (m, step, micro) -> {
             if (micro == 0 && dropoutSteps != null) {
@@ -152,42 +149,5 @@ public final class SftStage {
         }
         int stepsPerEpoch = Math.max(1, (batchesPerEpoch + r.gradientAccumulationSteps() - 1) / r.gradientAccumulationSteps());
         return (int) Math.ceil(r.numEpochs() * stepsPerEpoch);
-    }
-
-    /** Micro-batch position = global index; epoch e's order is a shuffle by (seed, e). */
-    static final class Cursor implements DataCursor {
-        private final SftData data;
-        private long index;
-        private int cachedEpoch = -1;
-        private List<Batch> epochBatches;
-
-        Cursor(SftData data) {
-            this.data = data;
-        }
-
-        Batch next() {
-            int per = data.batchesPerEpoch();
-            int epoch = (int) (index / per);
-            if (epoch != cachedEpoch) {
-                epochBatches = data.epoch(epoch);
-                cachedEpoch = epoch;
-            }
-            return epochBatches.get((int) (index++ % per));
-        }
-
-        @Override
-        public JsonNode position() {
-            return LongNode.valueOf(index);
-        }
-
-        @Override
-        public void seek(JsonNode position) {
-            index = position.asLong();
-        }
-
-        @Override
-        public double epoch() {
-            return (double) index / data.batchesPerEpoch();
-        }
     }
 }

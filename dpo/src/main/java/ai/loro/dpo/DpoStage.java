@@ -1,0 +1,279 @@
+package ai.loro.dpo;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.loro.core.LoroException;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelWriter;
+import ai.loro.core.recipe.Recipe;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.core.train.AdamW;
+import ai.loro.core.train.EpochCursor;
+import ai.loro.core.train.EvalLoss;
+import ai.loro.core.train.MicroBatchLoss;
+import ai.loro.core.train.Schedule;
+import ai.loro.core.train.TrainConfig;
+import ai.loro.core.train.TrainLoop;
+import ai.loro.datasets.Batch;
+import ai.loro.datasets.PreferenceBatch;
+import ai.loro.datasets.PreferenceData;
+import ai.loro.lora.LoraAdapter;
+import ai.loro.lora.LoraConfig;
+import ai.loro.lora.Merge;
+import ai.loro.lora.Peft;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Direct preference optimisation (Rafailov et al. 2023) and its variants (cDPO, IPO, hinge,
+ * robust, RPO's NLL term): setup (pairs, policy = base + LoRA, reference = the same model with the
+ * adapter switched off, or a separate reference checkpoint), train (the shared loop with
+ * {@link DpoLoss}), save (PEFT adapter, optionally merged; or the full model).
+ */
+public final class DpoStage {
+    private DpoStage() {}
+
+    public record Result(Path adapter, Path model, Path merged, TrainLoop.Result training) {}
+
+    public static Result run(Recipe r, PrintStream log) {
+        Path out = r.outputDir();
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
+        }
+        r.writeResolved();
+        Recipe.Dpo cfg = r.dpo();
+        DpoLoss.Options options = new DpoLoss.Options(cfg.beta(), cfg.lossType(), cfg.labelSmoothing(),
+                cfg.rpoAlpha().isPresent() ? cfg.rpoAlpha().getAsDouble() : null);
+        // ---- setup
+        LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
+        PreferenceData data = PreferenceData.load(r, tokenizer, log);
+        LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
+        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
+        // the reference: the base itself with the adapter off (no second copy), unless one is named;
+        // full fine-tuning changes the base, so it needs its own frozen copy
+        Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
+        LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, DataType.FLOAT32, Device.cpu());
+        LoraAdapter adapter = null;
+        Map<String, NDArray> trainable;
+        if (lora) {
+            Recipe.Adapter a = r.adapter();
+            adapter = LoraAdapter.create(policy, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
+                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
+            adapter.attach(policy);
+            adapter.setTraining(true);
+            trainable = adapter.parameters();
+        } else {
+            trainable = new LinkedHashMap<>(policy.parameters());
+        }
+        RefLogProbs ref = new RefLogProbs(policy, reference, cfg.precomputeRefLogProbs());
+        if (cfg.precomputeRefLogProbs()) {
+            log.printf("reference log-probs: computed once per pair and cached (%d training pairs)%n", data.trainPairs().size());
+        }
+        int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
+                : (int) Math.ceil(r.numEpochs() * Math.max(1, (data.batchesPerEpoch() + r.gradientAccumulationSteps() - 1)
+                        / r.gradientAccumulationSteps()));
+        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
+                r.weightDecay(), AdamW::hfDecays));
+        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
+        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
+        TrainConfig config = TrainConfig.builder(out, steps)
+                .gradientAccumulationSteps(r.gradientAccumulationSteps())
+                .maxGradNorm(r.maxGradNorm())
+                .seed(r.seed())
+                .loggingSteps(r.loggingSteps())
+                .evalSteps(data.validation().isEmpty() ? 0 : r.evalSteps().orElse(0))
+                .saveSteps(r.saveSteps().orElse(Math.max(1, steps / 4)))
+                .saveTotalLimit(r.saveTotalLimit().orElse(0))
+                .resume(true)
+                .progressBar(r.progressBar())
+                .build();
+        log.printf("DPO (%s, beta %s%s) on %s: %,d trainable parameters (%s), reference = %s; %d steps of %d x %d pairs%n",
+                options.type().trlName(), cfg.beta(), options.rpoAlpha() != null ? ", rpo_alpha " + options.rpoAlpha() : "",
+                r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
+                lora ? "LoRA r=" + r.adapter().r() : "full fine-tuning",
+                refPath == null ? "the base with the adapter off" : refPath.toString(), steps, r.gradientAccumulationSteps(),
+                r.microBatchSize());
+        if (options.rpoAlpha() == null && options.type() == DpoLoss.Type.SIGMOID) {
+            log.println("note: plain sigmoid DPO can lower the chosen responses' likelihood until the policy collapses;"
+                    + " watch logps/chosen, and set dpo.rpo_alpha (e.g. 1.0) for the robust RPO objective");
+        }
+        // ---- train
+        EpochCursor<PreferenceBatch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
+        LoraAdapter dropout = adapter;
+        MicroBatchLoss loss = (m, step, micro) -> {
+            if (micro == 0 && dropout != null) {
+                dropout.setStep(step);
+            }
+            PreferenceBatch b = cursor.next();
+            DpoLoss.Result res = pairLoss(policy, ref, b, m, options);
+            return new MicroBatchLoss.Result(res.loss().mul(b.pairs()), b.pairs(), res.metrics());
+        };
+        EvalLoss eval = (m, step) -> {
+            if (dropout != null) {
+                dropout.setTraining(false);
+            }
+            double sum = 0;
+            long pairs = 0;
+            Map<String, Double> metrics = new HashMap<>();
+            for (PreferenceBatch b : data.validation()) {
+                try (NDManager sm = m.newSubManager()) {
+                    DpoLoss.Result res = pairLoss(policy, ref, b, sm, options);
+                    sum += res.loss().toType(DataType.FLOAT64, false).getDouble() * b.pairs();
+                    pairs += b.pairs();
+                    int n = b.pairs();
+                    res.metrics().forEach((k, v) -> metrics.merge(k, v * n, Double::sum));
+                }
+            }
+            long total = pairs;
+            metrics.replaceAll((k, v) -> v / total);
+            if (dropout != null) {
+                dropout.setTraining(true);
+            }
+            return new EvalLoss.Result(sum, pairs, metrics);
+        };
+        TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
+        // ---- save
+        String dtype = r.export().dtype().yamlName().toUpperCase();
+        Path adapterDir = null;
+        Path modelDir = null;
+        Path mergedDir = null;
+        if (lora) {
+            adapter.setTraining(false);
+            adapterDir = out.resolve("adapter");
+            Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
+            if (r.export().merged()) {
+                mergedDir = out.resolve("merged");
+                ModelWriter.deleteTree(mergedDir);
+                Merge.mergeToCheckpoint(r.baseModel(), adapterDir, mergedDir, dtype);
+            }
+        } else {
+            modelDir = out.resolve("model");
+            ModelWriter.deleteTree(modelDir);
+            ModelWriter.save(modelDir, policy.config(), policy.parameters(), dtype, r.baseModel());
+        }
+        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(),
+                lora ? "adapter " + adapterDir : "model " + modelDir);
+        if (adapter != null) {
+            adapter.close();
+        }
+        if (reference != null) {
+            reference.close();
+        }
+        policy.close();
+        tokenizer.close();
+        return new Result(adapterDir, modelDir, mergedDir, result);
+    }
+
+    /** The DPO loss of a pair batch (rows 0..P-1 chosen, P..2P-1 rejected). */
+    static DpoLoss.Result pairLoss(LlamaModel policy, RefLogProbs ref, PreferenceBatch pb, NDManager m, DpoLoss.Options o) {
+        Batch b = pb.batch();
+        int rows = b.size();
+        int t = b.length();
+        int p = pb.pairs();
+        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
+        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
+        NDArray lossMask = responseMask(b, m); // (2P, T-1)
+        NDArray lp = policy.tokenLogProbs(ids, mask); // (2P, T-1)
+        NDArray seq = SequenceLogProbs.sum(lp, lossMask); // (2P)
+        NDArray refSeq = ref.sequenceLogProbs(pb, ids, mask, lossMask); // (2P), no gradient
+        NDArray lengths = lossMask.sum(new int[] {1}); // (2P)
+        NDIndex chosen = new NDIndex("0:{}", p);
+        NDIndex rejected = new NDIndex("{}:", p);
+        NDArray nll = o.rpoAlpha() != null
+                ? SequenceLogProbs.nll(lp.get(new NDIndex("0:{}, :", p)), lossMask.get(new NDIndex("0:{}, :", p))) : null;
+        return DpoLoss.loss(seq.get(chosen), seq.get(rejected), refSeq.get(chosen), refSeq.get(rejected),
+                lengths.get(chosen), lengths.get(rejected), nll, o);
+    }
+
+    /** Response tokens only, shifted to the log-prob positions: mask[t] = lossMask[t + 1]. */
+    static NDArray responseMask(Batch b, NDManager m) {
+        int rows = b.size();
+        int t = b.length();
+        float[] mask = new float[rows * (t - 1)];
+        for (int r = 0; r < rows; r++) {
+            for (int i = 1; i < t; i++) {
+                mask[r * (t - 1) + i - 1] = b.lossMask()[r][i] ? 1f : 0f;
+            }
+        }
+        return m.create(mask, new Shape(rows, t - 1));
+    }
+
+    static long[] flatten(long[][] rows, int t) {
+        long[] out = new long[rows.length * t];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
+        }
+        return out;
+    }
+
+    /**
+     * Reference log-probs: the policy with its adapter off (exactly the base), or a separate model;
+     * optionally cached per pair (TRL's precompute_ref_log_probs) so each is computed once.
+     */
+    static final class RefLogProbs {
+        private final LlamaModel policy;
+        private final LlamaModel reference;
+        private final Map<String, float[]> cache; // pair source + prompt length → {chosen, rejected}
+
+        RefLogProbs(LlamaModel policy, LlamaModel reference, boolean precompute) {
+            this.policy = policy;
+            this.reference = reference;
+            this.cache = precompute ? new HashMap<>() : null;
+        }
+
+        NDArray sequenceLogProbs(PreferenceBatch pb, NDArray ids, NDArray mask, NDArray lossMask) {
+            int p = pb.pairs();
+            if (cache != null) {
+                float[] values = new float[2 * p];
+                boolean all = true;
+                for (int i = 0; i < p && all; i++) {
+                    float[] v = cache.get(key(pb, i));
+                    all = v != null;
+                    if (all) {
+                        values[i] = v[0];
+                        values[p + i] = v[1];
+                    }
+                }
+                if (all) {
+                    return ids.getManager().create(values);
+                }
+            }
+            NDArray lp;
+            if (reference != null) {
+                lp = reference.tokenLogProbs(ids, mask);
+            } else {
+                policy.setAdaptersEnabled(false);
+                try {
+                    lp = policy.tokenLogProbs(ids, mask);
+                } finally {
+                    policy.setAdaptersEnabled(true);
+                }
+            }
+            NDArray seq = SequenceLogProbs.sum(lp, lossMask).stopGradient(); // (2P)
+            if (cache != null) {
+                float[] v = seq.toFloatArray();
+                for (int i = 0; i < p; i++) {
+                    cache.put(key(pb, i), new float[] {v[i], v[p + i]});
+                }
+            }
+            return seq;
+        }
+
+        private static String key(PreferenceBatch pb, int pair) {
+            return pb.sources()[pair] + "#" + pb.promptLengths()[pair] + "#" + java.util.Arrays.hashCode(
+                    pb.batch().inputIds()[pb.chosenRow(pair)]) + "#" + java.util.Arrays.hashCode(
+                    pb.batch().inputIds()[pb.rejectedRow(pair)]);
+        }
+    }
+}

@@ -1,0 +1,199 @@
+package ai.loro.reward;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.index.NDIndex;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.loro.core.LoroException;
+import ai.loro.core.model.HfNames;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelWriter;
+import ai.loro.core.recipe.Recipe;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.core.train.AdamW;
+import ai.loro.core.train.EpochCursor;
+import ai.loro.core.train.EvalLoss;
+import ai.loro.core.train.MicroBatchLoss;
+import ai.loro.core.train.Schedule;
+import ai.loro.core.train.TrainConfig;
+import ai.loro.core.train.TrainLoop;
+import ai.loro.datasets.Batch;
+import ai.loro.datasets.Collator;
+import ai.loro.datasets.PreferenceBatch;
+import ai.loro.datasets.PreferenceData;
+import ai.loro.lora.LoraAdapter;
+import ai.loro.lora.LoraConfig;
+import ai.loro.lora.Merge;
+import ai.loro.lora.Peft;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.LinkedHashMap;
+import java.util.Map;
+
+/**
+ * Reward-model training on ranked pairs: setup (pairs, a Llama backbone with a {@code score} head,
+ * LoRA with the head trained in full, or full fine-tuning), train (Bradley–Terry loss on the rewards
+ * read at each sequence's last real token), save (HF sequence-classification checkpoint with
+ * {@code pad_token_id}, and the PEFT adapter with the head in {@code modules_to_save}).
+ */
+public final class RewardStage {
+    private RewardStage() {}
+
+    public record Result(Path model, Path adapter, TrainLoop.Result training, double validationAccuracy) {}
+
+    public static Result run(Recipe r, PrintStream log) {
+        if (r.reward().numLabels() != 1) {
+            throw new LoroException("reward.num_labels " + r.reward().numLabels() + ": ranked pairs train a single reward"
+                    + " (num_labels: 1)");
+        }
+        Path out = r.outputDir();
+        try {
+            Files.createDirectories(out);
+        } catch (IOException e) {
+            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
+        }
+        r.writeResolved();
+        // ---- setup
+        LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
+        PreferenceData data = PreferenceData.load(r, tokenizer, log);
+        long padId = Collator.padId(tokenizer);
+        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), 1, r.seed(), DataType.FLOAT32, Device.cpu());
+        NDArray score = model.parameters().get(HfNames.SCORE);
+        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
+        LoraAdapter adapter = null;
+        Map<String, NDArray> trainable = new LinkedHashMap<>();
+        if (lora) {
+            Recipe.Adapter a = r.adapter();
+            adapter = LoraAdapter.create(model, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
+                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
+            adapter.attach(model);
+            adapter.setTraining(true);
+            trainable.putAll(adapter.parameters());
+            trainable.put(HfNames.SCORE, score); // the head is trained in full (PEFT modules_to_save)
+        } else {
+            trainable.putAll(model.parameters());
+        }
+        int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
+                : (int) Math.ceil(r.numEpochs() * Math.max(1, (data.batchesPerEpoch() + r.gradientAccumulationSteps() - 1)
+                        / r.gradientAccumulationSteps()));
+        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
+                r.weightDecay(), AdamW::hfDecays));
+        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
+        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
+        TrainConfig config = TrainConfig.builder(out, steps)
+                .gradientAccumulationSteps(r.gradientAccumulationSteps())
+                .maxGradNorm(r.maxGradNorm())
+                .seed(r.seed())
+                .loggingSteps(r.loggingSteps())
+                .evalSteps(data.validation().isEmpty() ? 0 : r.evalSteps().orElse(0))
+                .saveSteps(r.saveSteps().orElse(Math.max(1, steps / 4)))
+                .saveTotalLimit(r.saveTotalLimit().orElse(0))
+                .resume(true)
+                .progressBar(r.progressBar())
+                .build();
+        log.printf("reward model on %s: %,d trainable parameters (%s); %d steps of %d x %d pairs%n",
+                r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
+                lora ? "LoRA r=" + r.adapter().r() + " + score head" : "full fine-tuning", steps,
+                r.gradientAccumulationSteps(), r.microBatchSize());
+        // ---- train
+        EpochCursor<PreferenceBatch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
+        LoraAdapter dropout = adapter;
+        MicroBatchLoss loss = (m, step, micro) -> {
+            if (micro == 0 && dropout != null) {
+                dropout.setStep(step);
+            }
+            PreferenceBatch b = cursor.next();
+            BradleyTerry.Result bt = pairLoss(model, b, m, r.reward());
+            int pairs = b.pairs();
+            return new MicroBatchLoss.Result(bt.loss().mul(pairs), pairs, bt.metrics());
+        };
+        EvalLoss eval = (m, step) -> {
+            if (dropout != null) {
+                dropout.setTraining(false);
+            }
+            double[] sums = evaluate(model, data, m, r.reward());
+            if (dropout != null) {
+                dropout.setTraining(true);
+            }
+            return new EvalLoss.Result(sums[0], (long) sums[2], Map.of("accuracy", sums[1] / sums[2]));
+        };
+        TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
+        // ---- save
+        if (adapter != null) {
+            adapter.setTraining(false);
+        }
+        double accuracy = Double.NaN;
+        if (!data.validation().isEmpty()) {
+            try (NDManager m = model.manager().newSubManager()) {
+                double[] sums = evaluate(model, data, m, r.reward());
+                accuracy = sums[1] / sums[2];
+            }
+        }
+        String dtype = r.export().dtype().yamlName().toUpperCase();
+        Path adapterDir = null;
+        Map<String, NDArray> weights = model.parameters();
+        if (lora) {
+            adapterDir = out.resolve("adapter");
+            Peft.save(adapter, adapterDir, r.baseModel().toString(), "SEQ_CLS", dtype, Map.of("score", score))
+                    .forEach(w -> log.println("warning: " + w));
+            weights = Merge.mergedWeights(model, adapter);
+        }
+        Path modelDir = out.resolve("model");
+        ModelWriter.deleteTree(modelDir);
+        ModelWriter.save(modelDir, model.config().withPadTokenId(padId), weights, dtype, r.baseModel());
+        log.printf("done: %d steps, last train loss %.4f, held-out pairwise accuracy %.3f; reward model %s%s%n",
+                result.steps(), result.lastLoss(), accuracy, modelDir, adapterDir != null ? ", adapter " + adapterDir : "");
+        if (adapter != null) {
+            adapter.close();
+        }
+        model.close();
+        tokenizer.close();
+        return new Result(modelDir, adapterDir, result, accuracy);
+    }
+
+    /** Rewards of a pair batch: (chosen (P), rejected (P)), each read at its row's last real token. */
+    public static NDArray[] rewards(LlamaModel model, PreferenceBatch pb, NDManager m) {
+        Batch b = pb.batch();
+        int rows = b.size();
+        int t = b.length();
+        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
+        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
+        NDArray r = model.classify(model.hiddenStates(ids, mask, null), mask).squeeze(-1); // (2P)
+        int p = pb.pairs();
+        return new NDArray[] {r.get(new NDIndex("0:{}", p)), r.get(new NDIndex("{}:", p))};
+    }
+
+    static BradleyTerry.Result pairLoss(LlamaModel model, PreferenceBatch b, NDManager m, Recipe.Reward cfg) {
+        NDArray[] rw = rewards(model, b, m);
+        NDArray margin = cfg.useMargin() && b.hasMargins() ? m.create(b.marginsOrZero()).toType(DataType.FLOAT32, false) : null;
+        return BradleyTerry.loss(rw[0], rw[1], margin, cfg.centerRewardsCoefficient());
+    }
+
+    /** {loss sum, correctly ordered pairs, pairs} over the validation set. */
+    static double[] evaluate(LlamaModel model, PreferenceData data, NDManager m, Recipe.Reward cfg) {
+        double loss = 0;
+        double correct = 0;
+        double pairs = 0;
+        for (PreferenceBatch b : data.validation()) {
+            try (NDManager sm = m.newSubManager()) {
+                BradleyTerry.Result bt = pairLoss(model, b, sm, cfg);
+                loss += bt.loss().toType(DataType.FLOAT64, false).getDouble() * b.pairs();
+                correct += bt.metrics().get("accuracy") * b.pairs();
+                pairs += b.pairs();
+            }
+        }
+        return new double[] {loss, correct, pairs};
+    }
+
+    static long[] flatten(long[][] rows, int t) {
+        long[] out = new long[rows.length * t];
+        for (int i = 0; i < rows.length; i++) {
+            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
+        }
+        return out;
+    }
+}
