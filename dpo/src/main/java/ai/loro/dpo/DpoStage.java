@@ -260,7 +260,7 @@ public final class DpoStage {
                     policy.setAdaptersEnabled(true);
                 }
             }
-            NDArray seq = SequenceLogProbs.sum(lp, lossMask).stopGradient(); // (2P)
+            NDArray seq = SequenceLogProbs.sum(lp, lossMask); // (2P); frozen weights only, so no gradient flows
             if (cache != null) {
                 float[] v = seq.toFloatArray();
                 for (int i = 0; i < p; i++) {

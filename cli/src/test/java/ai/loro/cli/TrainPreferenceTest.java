@@ -1,0 +1,155 @@
+package ai.loro.cli;
+
+import static org.junit.jupiter.api.Assertions.*;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Reward models and DPO on a learnable synthetic preference (helpful vs. rude replies, the project's
+ * own data): held-out pairwise accuracy, DPO reward accuracies and margins rising, exported reward
+ * models scoring as base + adapter, and a killed DPO run resuming to the same adapter.
+ */
+class TrainPreferenceTest {
+    @TempDir static Path tmp;
+    static Path base;
+
+    static final String[] TOPICS = {"the weather", "soup", "homework", "a book", "bikes", "Java", "tomatoes", "gifts",
+        "trains", "money", "poems", "cats", "shoes", "the moon", "interviews", "paint"};
+
+    @BeforeAll
+    static void setUp() throws Exception {
+        Path cfg = tmp.resolve("shape.json");
+        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
+                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
+                + "\"initializer_range\":0.3}");
+        base = tmp.resolve("base");
+        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
+                "--byte-tokenizer", "chatml").code());
+        StringBuilder pref = new StringBuilder();
+        StringBuilder hh = new StringBuilder();
+        for (int i = 0; i < 48; i++) {
+            String t = TOPICS[i % TOPICS.length];
+            String q = (i % 2 == 0 ? "Can you help me with " : "Tell me about ") + t + "?";
+            String good = (i % 3 == 0 ? "Happy to help with " : "Of course! Here is a kind answer about ") + t + ".";
+            String bad = (i % 3 == 0 ? "No. Go away." : "Whatever, ask someone else about ") + t + ".";
+            pref.append(String.format("{\"prompt\": \"%s\", \"chosen\": \"%s\", \"rejected\": \"%s\"}%n", q, good, bad));
+            hh.append(String.format("{\"chosen\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\", \"rejected\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\"}%n",
+                    q, good, q, bad));
+        }
+        Files.writeString(tmp.resolve("pref.jsonl"), pref.toString());
+        Files.writeString(tmp.resolve("hh.jsonl"), hh.toString());
+    }
+
+    static Path recipe(String name, String stage, String data, String type, String extra) throws Exception {
+        Path r = tmp.resolve(name + ".yaml");
+        Files.writeString(r, "stage: " + stage + "\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 5\n"
+                + "datasets:\n  - path: " + data + "\n    type: " + type + "\n"
+                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.0\n  target_modules: all-linear\n"
+                + "sequence_len: 160\nmicro_batch_size: 8\nlearning_rate: 5.0e-3\nwarmup_steps: 1\nlogging_steps: 1\n"
+                + "val_set_size: 0.25\nprogress_bar: false\n" + extra);
+        return r;
+    }
+
+    static List<JsonNode> metrics(Path out, String split) throws Exception {
+        ObjectMapper json = new ObjectMapper();
+        return Files.readAllLines(out.resolve("metrics.jsonl")).stream().map(l -> {
+            try {
+                return json.readTree(l);
+            } catch (Exception e) {
+                throw new IllegalStateException(e);
+            }
+        }).filter(n -> n.get("split").asText().equals(split)).toList();
+    }
+
+    @Test
+    void rewardModelLearnsThePreferenceAndItsExportsScoreAlike() throws Exception {
+        Path r = recipe("rm", "reward", "hh.jsonl", "hh-rlhf", "max_steps: 16\neval_steps: 8\n");
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        Path out = tmp.resolve("runs/rm");
+        List<JsonNode> eval = metrics(out, "eval");
+        double accuracy = eval.get(eval.size() - 1).get("accuracy").asDouble();
+        assertTrue(accuracy >= 0.9, "held-out pairwise accuracy " + accuracy);
+        assertTrue(Files.readString(out.resolve("model/config.json")).contains("\"pad_token_id\" : 258"));
+        assertTrue(Files.readString(out.resolve("adapter/adapter_config.json")).contains("\"modules_to_save\": [\n    \"score\""));
+        // the exported sequence-classification checkpoint and base + PEFT adapter give the same rewards
+        Path pairs = tmp.resolve("score-in.jsonl");
+        Files.writeString(pairs, Files.readAllLines(tmp.resolve("pref.jsonl")).get(0) + "\n{\"text\": \"hello\"}\n");
+        CliTest.Run merged = CliTest.run("score", "--model", out.resolve("model").toString(), "--input", pairs.toString());
+        CliTest.Run stacked = CliTest.run("score", "--model", base.toString(), "--adapter", out.resolve("adapter").toString(),
+                "--input", pairs.toString());
+        assertEquals(0, merged.code(), merged.err());
+        assertEquals(0, stacked.code(), stacked.err());
+        ObjectMapper json = new ObjectMapper();
+        List<String> a = merged.out().lines().filter(l -> l.startsWith("{")).toList();
+        List<String> b = stacked.out().lines().filter(l -> l.startsWith("{")).toList();
+        assertEquals(2, a.size());
+        assertEquals(json.readTree(a.get(0)).get("reward_chosen").asDouble(), json.readTree(b.get(0)).get("reward_chosen").asDouble(), 1e-4);
+        assertEquals(json.readTree(a.get(1)).get("reward").asDouble(), json.readTree(b.get(1)).get("reward").asDouble(), 1e-4);
+        assertTrue(json.readTree(a.get(0)).get("chosen_preferred").asBoolean());
+        // a causal LM is not a reward model
+        CliTest.assertOneLineError(CliTest.run("score", "--model", base.toString(), "--input", pairs.toString()),
+                "is not a reward model");
+    }
+
+    @Test
+    void dpoRaisesRewardAccuracyAndMargins() throws Exception {
+        Path r = recipe("dpo", "dpo", "pref.jsonl", "preference", "max_steps: 12\neval_steps: 4\ndpo:\n  beta: 0.1\n  rpo_alpha: 1.0\n");
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        List<JsonNode> train = metrics(tmp.resolve("runs/dpo"), "train");
+        JsonNode first = train.get(0);
+        JsonNode last = train.get(train.size() - 1);
+        for (String k : List.of("rewards/chosen", "rewards/rejected", "rewards/accuracies", "rewards/margins", "logps/chosen",
+                "logps/rejected", "nll_loss")) {
+            assertTrue(last.has(k), k + " missing in " + last);
+        }
+        // at step 1 the policy equals the reference: margins 0, the sigmoid loss ln 2 plus the NLL term
+        assertEquals(0.0, first.get("rewards/margins").asDouble(), 1e-4);
+        assertTrue(last.get("rewards/margins").asDouble() > 0.5, "margins " + last.get("rewards/margins"));
+        List<JsonNode> eval = metrics(tmp.resolve("runs/dpo"), "eval");
+        assertTrue(eval.get(eval.size() - 1).get("rewards/accuracies").asDouble() >= 0.9, eval.toString());
+    }
+
+    @Test
+    void killedDpoRunResumesToTheSameAdapter() throws Exception {
+        String extra = "max_steps: 10\nsave_steps: 2\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
+        Path straight = recipe("dpo-straight", "dpo", "pref.jsonl", "preference", extra);
+        assertEquals(0, CliTest.run("train", straight.toString()).code());
+        Path killed = recipe("dpo-killed", "dpo", "pref.jsonl", "preference", extra);
+        Path out = tmp.resolve("runs/dpo-killed");
+        Process p = new ProcessBuilder(TrainSftTest.javaBin(), "-cp", System.getProperty("java.class.path"), Main.class.getName(),
+                "train", killed.toString()).redirectErrorStream(true).redirectOutput(tmp.resolve("dpo-killed.log").toFile()).start();
+        long deadline = System.currentTimeMillis() + 120_000;
+        while (!Files.exists(out.resolve("checkpoints/step-4")) && System.currentTimeMillis() < deadline && p.isAlive()) {
+            Thread.sleep(20);
+        }
+        assertTrue(p.isAlive(), "ended before the kill: " + Files.readString(tmp.resolve("dpo-killed.log")));
+        p.destroyForcibly();
+        p.waitFor(30, TimeUnit.SECONDS);
+        assertEquals(0, CliTest.run("train", killed.toString()).code());
+        assertArrayEquals(Files.readAllBytes(tmp.resolve("runs/dpo-straight/adapter/adapter_model.safetensors")),
+                Files.readAllBytes(out.resolve("adapter/adapter_model.safetensors")));
+    }
+
+    @Test
+    void preferenceStagesRefuseSftDataAndBadRows() throws Exception {
+        Path sft = tmp.resolve("sft.jsonl");
+        Files.writeString(sft, "{\"instruction\": \"a\", \"input\": \"\", \"output\": \"b\"}\n");
+        CliTest.assertOneLineError(CliTest.run("train", recipe("wrongtype", "dpo", "sft.jsonl", "alpaca", "max_steps: 1\n").toString()),
+                "not a preference format");
+        Path bad = tmp.resolve("bad.jsonl");
+        Files.writeString(bad, "{\"prompt\": \"q\", \"chosen\": \"same\", \"rejected\": \"same\"}\n");
+        CliTest.assertOneLineError(CliTest.run("train", recipe("badrows", "reward", "bad.jsonl", "preference", "max_steps: 1\n").toString()),
+                "bad.jsonl:1");
+    }
+}
