@@ -13,6 +13,7 @@ import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
+import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
@@ -27,9 +28,7 @@ import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.LoraConfig;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -51,12 +50,7 @@ public final class RewardStage {
                     + " (num_labels: 1)");
         }
         Path out = r.outputDir();
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
-        }
-        r.writeResolved();
+        RecipeTraining.prepareOutput(r);
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
@@ -77,24 +71,10 @@ public final class RewardStage {
         } else {
             trainable.putAll(model.parameters());
         }
-        int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
-                : (int) Math.ceil(r.numEpochs() * Math.max(1, (data.batchesPerEpoch() + r.gradientAccumulationSteps() - 1)
-                        / r.gradientAccumulationSteps()));
-        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
-                r.weightDecay(), AdamW::hfDecays));
-        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
-        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
-        TrainConfig config = TrainConfig.builder(out, steps)
-                .gradientAccumulationSteps(r.gradientAccumulationSteps())
-                .maxGradNorm(r.maxGradNorm())
-                .seed(r.seed())
-                .loggingSteps(r.loggingSteps())
-                .evalSteps(data.validation().isEmpty() ? 0 : r.evalSteps().orElse(0))
-                .saveSteps(r.saveSteps().orElse(Math.max(1, steps / 4)))
-                .saveTotalLimit(r.saveTotalLimit().orElse(0))
-                .resume(true)
-                .progressBar(r.progressBar())
-                .build();
+        int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
+        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
+        Schedule schedule = RecipeTraining.schedule(r, steps);
+        TrainConfig config = RecipeTraining.config(r, steps, !data.validation().isEmpty());
         log.printf("reward model on %s: %,d trainable parameters (%s); %d steps of %d x %d pairs%n",
                 r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
                 lora ? "LoRA r=" + r.adapter().r() + " + score head" : "full fine-tuning", steps,
