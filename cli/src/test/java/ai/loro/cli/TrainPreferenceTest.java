@@ -152,4 +152,29 @@ class TrainPreferenceTest {
         CliTest.assertOneLineError(CliTest.run("train", recipe("badrows", "reward", "bad.jsonl", "preference", "max_steps: 1\n").toString()),
                 "bad.jsonl:1");
     }
+
+    @Test
+    void classifierWithSeveralLabelsReportsAccuracyAndConfusion() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        String[] pos = {"I love %s!", "Great %s, thanks."};
+        String[] neg = {"I hate %s.", "Awful %s, broken."};
+        for (int i = 0; i < 40; i++) {
+            String t = TOPICS[i % TOPICS.length];
+            boolean good = i % 2 == 0;
+            sb.append(String.format("{\"text\": \"%s\", \"label\": \"%s\"}%n",
+                    String.format((good ? pos : neg)[(i / 2) % 2], t), good ? "pos" : "neg"));
+        }
+        Files.writeString(tmp.resolve("sentiment.jsonl"), sb.toString());
+        Path r = recipe("cls", "reward", "sentiment.jsonl", "classification",
+                "max_steps: 20\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n");
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("confusion matrix"), run.out());
+        JsonNode confusion = new ObjectMapper().readTree(tmp.resolve("runs/cls/confusion.json").toFile());
+        assertTrue(confusion.get("accuracy").asDouble() >= 0.8, confusion.toString());
+        assertTrue(Files.readString(tmp.resolve("runs/cls/model/config.json")).contains("\"LABEL_1\""));
+        Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
+        CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
+                "max_steps: 1\nval_set_size: 0\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");
+    }
 }

@@ -45,9 +45,9 @@ public final class RewardStage {
     public record Result(Path model, Path adapter, TrainLoop.Result training, double validationAccuracy) {}
 
     public static Result run(Recipe r, PrintStream log) {
-        if (r.reward().numLabels() != 1) {
-            throw new LoroException("reward.num_labels " + r.reward().numLabels() + ": ranked pairs train a single reward"
-                    + " (num_labels: 1)");
+        if (r.reward().numLabels() > 1) {
+            ClassifierStage.Result c = ClassifierStage.run(r, log);
+            return new Result(c.model(), null, null, c.accuracy());
         }
         Path out = r.outputDir();
         RecipeTraining.prepareOutput(r);

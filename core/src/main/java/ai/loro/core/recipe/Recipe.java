@@ -186,7 +186,7 @@ public record Recipe(
     }
 
     /** {@code reward}: the classification head's outputs, TRL's reward centring, and whether data-set margins apply. */
-    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin) {}
+    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin, List<String> labels) {}
 
     /**
      * {@code dpo}: TRL's DPOConfig names. {@code referenceModel} empty = the base with the adapter
@@ -306,6 +306,9 @@ public record Recipe(
         rw.put("num_labels", reward.numLabels());
         rw.put("center_rewards_coefficient", reward.centerRewardsCoefficient());
         rw.put("use_margin", reward.useMargin());
+        if (!reward.labels().isEmpty()) {
+            rw.put("labels", reward.labels());
+        }
         m.put("reward", rw);
         Map<String, Object> dp = new LinkedHashMap<>();
         dp.put("beta", dpo.beta());
@@ -364,7 +367,8 @@ public record Recipe(
                 (Boolean) v.get("progress_bar"),
                 new Export((Boolean) e.get("merged"), (Dtype) e.get("dtype")),
                 new Reward((Integer) rw.get("num_labels"), (Double) rw.get("center_rewards_coefficient"),
-                        (Boolean) rw.get("use_margin")),
+                        (Boolean) rw.get("use_margin"),
+                        rw.get("labels") == null ? List.of() : (List<String>) rw.get("labels")),
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
                         Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")));
