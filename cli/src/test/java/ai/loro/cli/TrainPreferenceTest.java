@@ -175,6 +175,6 @@ class TrainPreferenceTest {
         assertTrue(Files.readString(tmp.resolve("runs/cls/model/config.json")).contains("\"LABEL_1\""));
         Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
-                "max_steps: 1\nval_set_size: 0\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");
+                "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");
     }
 }
