@@ -294,7 +294,7 @@ class RecipeLoaderTest {
                 + " (did you mean 'lora'?)");
         fails(MINIMAL.replace("stage: sft", "stage: grpo"), "F:1: 'stage' must be one of sft|reward|dpo|ppo, got 'grpo'");
         fails(MINIMAL.replace("type: alpaca", "type: alpacca"), "F:6: 'datasets.0.type' must be one of alpaca|openorca|"
-                + "sharegpt|messages|completion|preference|hh-rlhf|oasst|math-step-dpo|ultrafeedback, got 'alpacca'"
+                + "sharegpt|messages|completion|preference|hh-rlhf|oasst|math-step-dpo|ultrafeedback|classification, got 'alpacca'"
                 + " (did you mean 'alpaca'?)");
         fails(MINIMAL + "chat_template: jinja\n", "F:7: 'chat_template' must be one of tokenizer|llama3|chatml|alpaca|"
                 + "llama2, got 'jinja'");
