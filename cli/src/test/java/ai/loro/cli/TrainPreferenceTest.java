@@ -21,32 +21,12 @@ class TrainPreferenceTest {
     @TempDir static Path tmp;
     static Path base;
 
-    static final String[] TOPICS = {"the weather", "soup", "homework", "a book", "bikes", "Java", "tomatoes", "gifts",
-        "trains", "money", "poems", "cats", "shoes", "the moon", "interviews", "paint"};
+    static final String[] TOPICS = Fixtures.TOPICS;
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path cfg = tmp.resolve("shape.json");
-        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
-                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
-                + "\"initializer_range\":0.3}");
-        base = tmp.resolve("base");
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
-                "--byte-tokenizer", "chatml").code());
-        StringBuilder pref = new StringBuilder();
-        StringBuilder hh = new StringBuilder();
-        for (int i = 0; i < 48; i++) {
-            String t = TOPICS[i % TOPICS.length];
-            String q = (i % 2 == 0 ? "Can you help me with " : "Tell me about ") + t + "?";
-            String good = (i % 3 == 0 ? "Happy to help with " : "Of course! Here is a kind answer about ") + t + ".";
-            String bad = (i % 3 == 0 ? "No. Go away." : "Whatever, ask someone else about ") + t + ".";
-            pref.append(String.format("{\"prompt\": \"%s\", \"chosen\": \"%s\", \"rejected\": \"%s\"}%n", q, good, bad));
-            hh.append(String.format("{\"chosen\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\", \"rejected\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\"}%n",
-                    q, good, q, bad));
-        }
-        Files.writeString(tmp.resolve("pref.jsonl"), pref.toString());
-        Files.writeString(tmp.resolve("hh.jsonl"), hh.toString());
+        base = Fixtures.tinyBase(tmp);
+        Fixtures.preferenceData(tmp.resolve("pref.jsonl"), tmp.resolve("hh.jsonl"), tmp.resolve("sft.jsonl"));
     }
 
     static Path recipe(String name, String stage, String data, String type, String extra) throws Exception {

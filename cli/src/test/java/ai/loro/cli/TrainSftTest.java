@@ -112,6 +112,28 @@ class TrainSftTest {
         assertArrayEquals(viaAdapter, viaMerged, 1e-4f);
     }
 
+    @Test
+    void fullFineTuningWritesAModelThatReloads() throws Exception {
+        Path r = recipe("full", "max_steps: 8\nsave_steps: 4\n");
+        Files.writeString(r, Files.readString(r).replace("  type: lora", "  type: none"));
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        Path out = tmp.resolve("runs/full");
+        List<JsonNode> m = metrics(out).stream().filter(n -> n.get("split").asText().equals("train")).toList();
+        assertTrue(m.get(m.size() - 1).get("loss").asDouble() < m.get(0).get("loss").asDouble() - 0.3, m.toString());
+        assertFalse(Files.exists(out.resolve("adapter")));
+        // every tensor moved (embeddings and norms included), and the model reloads with the tokenizer beside it
+        try (Checkpoint b = Checkpoint.open(base); Checkpoint tuned = Checkpoint.open(out.resolve("model"))) {
+            for (String name : b.names()) {
+                assertFalse(java.util.Arrays.equals(b.readFloats(name), tuned.readFloats(name)), name + " did not train");
+            }
+        }
+        assertTrue(Files.exists(out.resolve("model/tokenizer.json")));
+        try (LlamaModel model = LlamaModel.load(out.resolve("model"), DataType.FLOAT32, Device.cpu())) {
+            assertEquals(12, logprobs(model, new long[] {256, 262, 117, 115, 101, 114, 10, 65, 100, 100, 32, 49, 50}).length);
+        }
+    }
+
     static float[] logprobs(LlamaModel model, long[] ids) {
         try (NDManager m = model.manager().newSubManager()) {
             NDArray lp = model.tokenLogProbs(m.create(ids, new Shape(1, ids.length)), null);
