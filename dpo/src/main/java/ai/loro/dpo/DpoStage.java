@@ -7,7 +7,6 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -22,9 +21,7 @@ import ai.loro.datasets.Batch;
 import ai.loro.datasets.PreferenceBatch;
 import ai.loro.datasets.PreferenceData;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
-import ai.loro.lora.Merge;
-import ai.loro.lora.Peft;
+import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.HashMap;
@@ -57,14 +54,9 @@ public final class DpoStage {
         // full fine-tuning changes the base, so it needs its own frozen copy
         Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
         LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, DataType.FLOAT32, Device.cpu());
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         Map<String, NDArray> trainable;
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            adapter = LoraAdapter.create(policy, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-            adapter.attach(policy);
-            adapter.setTraining(true);
             trainable = adapter.parameters();
         } else {
             trainable = new LinkedHashMap<>(policy.parameters());
@@ -123,26 +115,8 @@ public final class DpoStage {
         };
         TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
         // ---- save
-        String dtype = r.export().dtype().yamlName().toUpperCase();
-        Path adapterDir = null;
-        Path modelDir = null;
-        Path mergedDir = null;
-        if (lora) {
-            adapter.setTraining(false);
-            adapterDir = out.resolve("adapter");
-            Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
-            if (r.export().merged()) {
-                mergedDir = out.resolve("merged");
-                ModelWriter.deleteTree(mergedDir);
-                Merge.mergeToCheckpoint(r.baseModel(), adapterDir, mergedDir, dtype);
-            }
-        } else {
-            modelDir = out.resolve("model");
-            ModelWriter.deleteTree(modelDir);
-            ModelWriter.save(modelDir, policy.config(), policy.parameters(), dtype, r.baseModel());
-        }
-        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(),
-                lora ? "adapter " + adapterDir : "model " + modelDir);
+        RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, policy, adapter, log);
+        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(), saved.describe());
         if (adapter != null) {
             adapter.close();
         }
@@ -151,7 +125,7 @@ public final class DpoStage {
         }
         policy.close();
         tokenizer.close();
-        return new Result(adapterDir, modelDir, mergedDir, result);
+        return new Result(saved.adapter(), saved.model(), saved.merged(), result);
     }
 
     /** The DPO loss of a pair batch (rows 0..P-1 chosen, P..2P-1 rejected). */

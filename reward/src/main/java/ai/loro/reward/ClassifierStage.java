@@ -23,7 +23,7 @@ import ai.loro.datasets.DatasetReader;
 import ai.loro.datasets.Row;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
+import ai.loro.lora.RecipeAdapters;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -91,15 +91,10 @@ public final class ClassifierStage {
         List<ItemBatch> validation = batches(split.validation(), mb, padId);
         LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), n, r.seed(), DataType.FLOAT32, Device.cpu());
         NDArray score = model.parameters().get(HfNames.SCORE);
-        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        boolean lora = adapter != null;
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            adapter = LoraAdapter.create(model, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-            adapter.attach(model);
-            adapter.setTraining(true);
             trainable.putAll(adapter.parameters());
             trainable.put(HfNames.SCORE, score);
         } else {

@@ -25,7 +25,7 @@ import ai.loro.datasets.Collator;
 import ai.loro.datasets.PreferenceBatch;
 import ai.loro.datasets.PreferenceData;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
+import ai.loro.lora.RecipeAdapters;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import java.io.PrintStream;
@@ -57,15 +57,10 @@ public final class RewardStage {
         long padId = Collator.padId(tokenizer);
         LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), 1, r.seed(), DataType.FLOAT32, Device.cpu());
         NDArray score = model.parameters().get(HfNames.SCORE);
-        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        boolean lora = adapter != null;
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            adapter = LoraAdapter.create(model, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-            adapter.attach(model);
-            adapter.setTraining(true);
             trainable.putAll(adapter.parameters());
             trainable.put(HfNames.SCORE, score); // the head is trained in full (PEFT modules_to_save)
         } else {

@@ -4,7 +4,6 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -17,9 +16,7 @@ import ai.loro.core.train.TrainConfig;
 import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.Batch;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
-import ai.loro.lora.Merge;
-import ai.loro.lora.Peft;
+import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
@@ -43,17 +40,10 @@ public final class SftStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         SftData data = SftData.load(r, tokenizer, log);
         LlamaModel model = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
-        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        boolean lora = adapter != null;
         Map<String, NDArray> trainable;
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            LoraConfig lc = LoraConfig.of(a.r(), a.alpha(), a.dropout(), a.targetModules().toArray(String[]::new))
-                    .withRslora(a.useRslora());
-            Peft.warnings(lc).forEach(w -> log.println("warning: " + w));
-            adapter = LoraAdapter.create(model, lc, r.seed());
-            adapter.attach(model);
-            adapter.setTraining(true);
             trainable = adapter.parameters();
         } else {
             trainable = new LinkedHashMap<>(model.parameters());
@@ -95,32 +85,14 @@ public final class SftStage {
         };
         TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
         // ---- save
-        Path adapterDir = null;
-        Path modelDir = null;
-        Path mergedDir = null;
-        String dtype = r.export().dtype().yamlName().toUpperCase();
-        if (lora) {
-            adapterDir = out.resolve("adapter");
-            adapter.setTraining(false);
-            Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
-            if (r.export().merged()) {
-                mergedDir = out.resolve("merged");
-                ModelWriter.deleteTree(mergedDir);
-                Merge.mergeToCheckpoint(r.baseModel(), adapterDir, mergedDir, dtype);
-            }
-        } else {
-            modelDir = out.resolve("model");
-            ModelWriter.deleteTree(modelDir);
-            ModelWriter.save(modelDir, model.config(), model.parameters(), dtype, r.baseModel());
-        }
-        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(),
-                lora ? "adapter " + adapterDir + (mergedDir != null ? ", merged model " + mergedDir : "") : "model " + modelDir);
+        RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, model, adapter, log);
+        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(), saved.describe());
         if (adapter != null) {
             adapter.close();
         }
         model.close();
         tokenizer.close();
-        return new Result(adapterDir, modelDir, mergedDir, result);
+        return new Result(saved.adapter(), saved.model(), saved.merged(), result);
     }
 
 }
