@@ -134,9 +134,9 @@ public final class DpoStage {
         int rows = b.size();
         int t = b.length();
         int p = pb.pairs();
-        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
-        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
-        NDArray lossMask = responseMask(b, m); // (2P, T-1)
+        NDArray ids = m.create(Batch.flat(b.inputIds()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.attentionMask()), new Shape(rows, t));
+        NDArray lossMask = m.create(b.nextTokenLossMask(), new Shape(rows, t - 1)); // (2P, T-1) response tokens
         NDArray lp = policy.tokenLogProbs(ids, mask); // (2P, T-1)
         NDArray seq = SequenceLogProbs.sum(lp, lossMask); // (2P)
         NDArray refSeq = ref.sequenceLogProbs(pb, ids, mask, lossMask); // (2P), no gradient
@@ -147,27 +147,6 @@ public final class DpoStage {
                 ? SequenceLogProbs.nll(lp.get(new NDIndex("0:{}, :", p)), lossMask.get(new NDIndex("0:{}, :", p))) : null;
         return DpoLoss.loss(seq.get(chosen), seq.get(rejected), refSeq.get(chosen), refSeq.get(rejected),
                 lengths.get(chosen), lengths.get(rejected), nll, o);
-    }
-
-    /** Response tokens only, shifted to the log-prob positions: mask[t] = lossMask[t + 1]. */
-    static NDArray responseMask(Batch b, NDManager m) {
-        int rows = b.size();
-        int t = b.length();
-        float[] mask = new float[rows * (t - 1)];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 1; i < t; i++) {
-                mask[r * (t - 1) + i - 1] = b.lossMask()[r][i] ? 1f : 0f;
-            }
-        }
-        return m.create(mask, new Shape(rows, t - 1));
-    }
-
-    static long[] flatten(long[][] rows, int t) {
-        long[] out = new long[rows.length * t];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
-        }
-        return out;
     }
 
     /**

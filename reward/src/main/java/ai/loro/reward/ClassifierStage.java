@@ -18,6 +18,7 @@ import ai.loro.core.train.MicroBatchLoss;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.BadRows;
+import ai.loro.datasets.Batch;
 import ai.loro.datasets.Collator;
 import ai.loro.datasets.DatasetReader;
 import ai.loro.datasets.Row;
@@ -202,8 +203,8 @@ public final class ClassifierStage {
     static NDArray logits(LlamaModel model, ItemBatch b, NDManager m) {
         int rows = b.ids().length;
         int t = b.ids()[0].length;
-        NDArray ids = m.create(RewardStage.flatten(b.ids(), t), new Shape(rows, t));
-        NDArray mask = m.create(RewardStage.flatten(b.mask(), t), new Shape(rows, t));
+        NDArray ids = m.create(Batch.flat(b.ids()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.mask()), new Shape(rows, t));
         return model.classify(model.hiddenStates(ids, mask, null), mask); // (B, N)
     }
 

@@ -135,8 +135,8 @@ public final class RewardStage {
         Batch b = pb.batch();
         int rows = b.size();
         int t = b.length();
-        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
-        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
+        NDArray ids = m.create(Batch.flat(b.inputIds()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.attentionMask()), new Shape(rows, t));
         NDArray r = model.classify(model.hiddenStates(ids, mask, null), mask).squeeze(-1); // (2P)
         int p = pb.pairs();
         return new NDArray[] {r.get(new NDIndex("0:{}", p)), r.get(new NDIndex("{}:", p))};
@@ -162,13 +162,5 @@ public final class RewardStage {
             }
         }
         return new double[] {loss, correct, pairs};
-    }
-
-    static long[] flatten(long[][] rows, int t) {
-        long[] out = new long[rows.length * t];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
-        }
-        return out;
     }
 }
