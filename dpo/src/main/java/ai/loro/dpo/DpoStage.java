@@ -7,6 +7,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -49,6 +50,7 @@ public final class DpoStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
         LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(policy, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
         // the reference: the base itself with the adapter off (no second copy), unless one is named;
         // full fine-tuning changes the base, so it needs its own frozen copy

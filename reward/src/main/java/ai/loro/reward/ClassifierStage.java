@@ -9,6 +9,7 @@ import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -91,6 +92,7 @@ public final class ClassifierStage {
         int perEpoch = (split.train().size() + mb - 1) / mb;
         List<ItemBatch> validation = batches(split.validation(), mb, padId);
         LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), n, r.seed(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         NDArray score = model.parameters().get(HfNames.SCORE);
         LoraAdapter adapter = RecipeAdapters.attach(model, r);
         boolean lora = adapter != null;

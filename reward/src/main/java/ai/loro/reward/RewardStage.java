@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
@@ -56,6 +57,7 @@ public final class RewardStage {
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
         long padId = Collator.padId(tokenizer);
         LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), 1, r.seed(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         NDArray score = model.parameters().get(HfNames.SCORE);
         LoraAdapter adapter = RecipeAdapters.attach(model, r);
         boolean lora = adapter != null;

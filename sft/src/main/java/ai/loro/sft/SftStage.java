@@ -4,6 +4,7 @@ import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -40,6 +41,7 @@ public final class SftStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         SftData data = SftData.load(r, tokenizer, log);
         LlamaModel model = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         LoraAdapter adapter = RecipeAdapters.attach(model, r);
         boolean lora = adapter != null;
         Map<String, NDArray> trainable;

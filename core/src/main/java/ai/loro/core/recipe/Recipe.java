@@ -51,6 +51,7 @@ import org.yaml.snakeyaml.Yaml;
  * @param skipBadRows      {@code skip_bad_rows} (false)
  * @param progressBar      {@code progress_bar} (true)
  * @param export           {@code export}
+ * @param quantize         {@code quantize}: none | int8 | nf4 (none): the frozen base's projections held quantized (QLoRA-style)
  */
 public record Recipe(
         Stage stage,
@@ -85,7 +86,8 @@ public record Recipe(
         boolean progressBar,
         Export export,
         Reward reward,
-        Dpo dpo) {
+        Dpo dpo,
+        String quantize) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -103,6 +105,7 @@ public record Recipe(
         Objects.requireNonNull(export, "export");
         Objects.requireNonNull(reward, "reward");
         Objects.requireNonNull(dpo, "dpo");
+        Objects.requireNonNull(quantize, "quantize");
     }
 
     /** The training stage a recipe runs. */
@@ -272,6 +275,7 @@ public record Recipe(
         a.put("target_modules", adapter.targetModules());
         a.put("use_rslora", adapter.useRslora());
         m.put("adapter", a);
+        m.put("quantize", quantize);
         m.put("sequence_len", sequenceLen);
         m.put("micro_batch_size", microBatchSize);
         m.put("gradient_accumulation_steps", gradientAccumulationSteps);
@@ -371,7 +375,8 @@ public record Recipe(
                         rw.get("labels") == null ? List.of() : (List<String>) rw.get("labels")),
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
-                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")));
+                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
+                (String) v.get("quantize"));
     }
 
     private static OptionalInt optInt(Object o) {
