@@ -23,6 +23,19 @@ class TrainPreferenceTest {
 
     static final String[] TOPICS = Fixtures.TOPICS;
 
+    static final int THREADS = engineThreads();
+
+    static int engineThreads() {
+        ai.djl.engine.Engine.getInstance(); // loads libtorch
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
+    @org.junit.jupiter.api.AfterEach
+    void restoreThreads() {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(THREADS);
+    }
+
     @BeforeAll
     static void setUp() throws Exception {
         base = Fixtures.tinyBase(tmp);
@@ -102,7 +115,7 @@ class TrainPreferenceTest {
 
     @Test
     void killedDpoRunResumesToTheSameAdapter() throws Exception {
-        String extra = "max_steps: 10\nsave_steps: 2\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
+        String extra = "max_steps: 10\nsave_steps: 2\ndeterministic: true\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
         Path straight = recipe("dpo-straight", "dpo", "pref.jsonl", "preference", extra);
         assertEquals(0, CliTest.run("train", straight.toString()).code());
         Path killed = recipe("dpo-killed", "dpo", "pref.jsonl", "preference", extra);

@@ -28,6 +28,19 @@ class TrainSftTest {
     static Path base;
     static Path data;
 
+    static final int THREADS = engineThreads();
+
+    static int engineThreads() {
+        ai.djl.engine.Engine.getInstance(); // loads libtorch
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
+    @org.junit.jupiter.api.AfterEach
+    void restoreThreads() {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(THREADS);
+    }
+
     @BeforeAll
     static void setUp() throws Exception {
         Path cfg = tmp.resolve("shape.json");
@@ -143,7 +156,8 @@ class TrainSftTest {
 
     @Test
     void killedRunResumesToTheSameAdapter() throws Exception {
-        String extra = "max_steps: 16\nsave_steps: 2\npacking: true\n";
+        // deterministic: one libtorch thread, so the comparison is bit-exact even on a loaded machine
+        String extra = "max_steps: 16\nsave_steps: 2\npacking: true\ndeterministic: true\n";
         Path straight = recipe("straight", extra);
         assertEquals(0, CliTest.run("train", straight.toString()).code());
         Path killed = recipe("killed", extra);

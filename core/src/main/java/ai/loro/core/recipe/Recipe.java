@@ -52,6 +52,9 @@ import org.yaml.snakeyaml.Yaml;
  * @param progressBar      {@code progress_bar} (true)
  * @param export           {@code export}
  * @param quantize         {@code quantize}: none | int8 | nf4 (none): the frozen base's projections held quantized (QLoRA-style)
+ * @param deterministic    {@code deterministic} (false): libtorch single-threaded, so a resumed run is bit-identical to
+ *                         an uninterrupted one even on a busy machine (multi-threaded kernels may split sums
+ *                         differently under load); slower
  */
 public record Recipe(
         Stage stage,
@@ -87,7 +90,8 @@ public record Recipe(
         Export export,
         Reward reward,
         Dpo dpo,
-        String quantize) {
+        String quantize,
+        boolean deterministic) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -276,6 +280,7 @@ public record Recipe(
         a.put("use_rslora", adapter.useRslora());
         m.put("adapter", a);
         m.put("quantize", quantize);
+        m.put("deterministic", deterministic);
         m.put("sequence_len", sequenceLen);
         m.put("micro_batch_size", microBatchSize);
         m.put("gradient_accumulation_steps", gradientAccumulationSteps);
@@ -376,7 +381,8 @@ public record Recipe(
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
                         Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
-                (String) v.get("quantize"));
+                (String) v.get("quantize"),
+                (Boolean) v.get("deterministic"));
     }
 
     private static OptionalInt optInt(Object o) {

@@ -111,6 +111,7 @@ public final class RecipeLoader {
             opt("chat_template", choice(Recipe.CHAT_TEMPLATES), "tokenizer"),
             opt("adapter", new BlockType(ADAPTER)),
             opt("quantize", choice(List.of("none", "int8", "nf4")), "none"),
+            opt("deterministic", BOOL, false),
             opt("sequence_len", POSITIVE_INT, 512),
             opt("micro_batch_size", POSITIVE_INT, 4),
             opt("gradient_accumulation_steps", POSITIVE_INT, 1),

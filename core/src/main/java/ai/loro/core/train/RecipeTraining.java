@@ -11,8 +11,14 @@ import java.util.Map;
 public final class RecipeTraining {
     private RecipeTraining() {}
 
-    /** Creates output_dir and writes the resolved recipe.yaml into it. */
+    /**
+     * Creates output_dir and writes the resolved recipe.yaml into it; with {@code deterministic: true}
+     * switches libtorch to one intra-op thread for the rest of the process.
+     */
     public static void prepareOutput(Recipe r) {
+        if (r.deterministic()) {
+            ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
+        }
         try {
             Files.createDirectories(r.outputDir());
         } catch (IOException e) {
