@@ -17,6 +17,7 @@ public final class RecipeTraining {
      */
     public static void prepareOutput(Recipe r) {
         if (r.deterministic()) {
+            ai.djl.engine.Engine.getInstance(); // loads libtorch before the native call
             ai.djl.pytorch.jni.JniUtils.setNumThreads(1);
         }
         try {
