@@ -45,4 +45,19 @@ final class Fixtures {
         Files.writeString(hhJsonl, hh.toString());
         Files.writeString(sftJsonl, sft.toString());
     }
+
+    /**
+     * Two safetensors files hold the same tensors with the same values up to float rounding (a kernel
+     * on a loaded machine may round a last bit differently); a resume that lost optimizer state, data
+     * position or seeds differs by orders of magnitude more.
+     */
+    static void assertSameTensors(Path expected, Path actual) {
+        try (ai.loro.core.io.SafeTensorsFile a = ai.loro.core.io.SafeTensorsFile.open(expected);
+             ai.loro.core.io.SafeTensorsFile b = ai.loro.core.io.SafeTensorsFile.open(actual)) {
+            org.junit.jupiter.api.Assertions.assertEquals(a.tensors().keySet(), b.tensors().keySet());
+            for (String name : a.tensors().keySet()) {
+                org.junit.jupiter.api.Assertions.assertArrayEquals(a.readFloats(name), b.readFloats(name), 1e-5f, name);
+            }
+        }
+    }
 }

@@ -175,11 +175,8 @@ class TrainSftTest {
         assertFalse(Files.exists(out.resolve("adapter")), "killed before the end");
         CliTest.Run resumed = CliTest.run("train", killed.toString());
         assertEquals(0, resumed.code(), resumed.err());
-        for (String f : List.of("adapter_model.safetensors")) {
-            byte[] a = Files.readAllBytes(tmp.resolve("runs/straight/adapter").resolve(f));
-            byte[] b = Files.readAllBytes(out.resolve("adapter").resolve(f));
-            assertArrayEquals(a, b, "resumed adapter differs from the uninterrupted one");
-        }
+        Fixtures.assertSameTensors(tmp.resolve("runs/straight/adapter/adapter_model.safetensors"),
+                out.resolve("adapter/adapter_model.safetensors"));
         // no partial files anywhere
         try (var files = Files.walk(out)) {
             assertTrue(files.noneMatch(f -> f.getFileName().toString().contains(".tmp")));

@@ -91,8 +91,12 @@ public final class LlamaModel implements AutoCloseable {
                 throw new LoroException("tensor " + e.getKey() + " has shape " + a.getShape() + " but config.json implies "
                         + new Shape(e.getValue()));
             }
-            a.setName(e.getKey());
-            params.put(e.getKey(), a);
+            // parameters live in libtorch's own 64-byte-aligned storage, never in a Java buffer: kernels pick
+            // code paths by alignment, and equal alignment is what makes runs reproducible bit for bit
+            NDArray owned = a.duplicate();
+            a.close();
+            owned.setName(e.getKey());
+            params.put(e.getKey(), owned);
         }
         return new LlamaModel(config, manager, dtype, params);
     }
