@@ -6,6 +6,7 @@ import ai.loro.core.recipe.RecipeLoader;
 import ai.loro.sft.SftStage;
 import ai.loro.reward.RewardStage;
 import ai.loro.dpo.DpoStage;
+import ai.loro.rlhf.PpoStage;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -33,8 +34,9 @@ final class TrainCommand implements Callable<Integer> {
             case SFT -> SftStage.run(r, System.out);
             case REWARD -> RewardStage.run(r, System.out);
             case DPO -> DpoStage.run(r, System.out);
+            case PPO -> PpoStage.run(r, System.out);
             default -> throw new LoroException(recipe + ": stage '" + r.stage().yamlName()
-                    + "' is not available yet (available: sft, reward, dpo)");
+                    + "' is not available yet (available: sft, reward, dpo, ppo)");
         }
         return 0;
     }
