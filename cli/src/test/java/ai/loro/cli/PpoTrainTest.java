@@ -196,6 +196,34 @@ class PpoTrainTest {
     }
 
     @Test
+    void rewardModelAndFunctionsAreSummed() throws Exception {
+        Path cfg = tmp.resolve("rm.json");
+        Files.writeString(cfg, Files.readString(tmp.resolve("shape.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification")
+                .replace("\"initializer_range\":0.3", "\"initializer_range\":0.3,\"num_labels\":1"));
+        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", tmp.resolve("rm").toString(),
+                "--byte-tokenizer", "chatml").code());
+        Path r = recipe("withrm", "max_steps: 2\n", "  reward_model: rm\n");
+        CliTest.Run run = CliTest.run("train", r.toString(), "--set", "ppo.sample_every=1");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("reward = reward model rm"), run.out());
+        Path both = recipe("withrm2", "max_steps: 2\n", "  reward_model: rm\n  reward_functions: [\"length_penalty:1\"]\n");
+        assertEquals(0, CliTest.run("train", both.toString(), "--set", "ppo.sample_every=1").code());
+        ObjectMapper json = new ObjectMapper();
+        List<String> a = Files.readAllLines(tmp.resolve("runs/withrm/samples.jsonl"));
+        List<String> b = Files.readAllLines(tmp.resolve("runs/withrm2/samples.jsonl"));
+        assertEquals(32, a.size());
+        // step 1 is the same rollout in both runs: the reward is the model's score plus the length penalty
+        for (int i = 0; i < 16; i++) {
+            JsonNode x = json.readTree(a.get(i));
+            JsonNode y = json.readTree(b.get(i));
+            assertEquals(x.get("response").asText(), y.get("response").asText());
+            double penalty = -Math.max(0, x.get("response").asText().length() - 1);
+            assertEquals(x.get("reward").asDouble() + penalty, y.get("reward").asDouble(), 1e-5);
+            assertNotEquals(0.0, x.get("reward").asDouble());
+        }
+    }
+
+    @Test
     void badConfigurationsFailInOneLine() throws Exception {
         CliTest.assertOneLineError(CliTest.run("train", recipe("none", "max_steps: 1\n", "").toString()),
                 "stage ppo needs a reward");

@@ -15,6 +15,7 @@ import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -25,6 +26,7 @@ import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.LoraConfig;
+import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.IOException;
@@ -116,6 +118,10 @@ public final class PpoStage {
         Optional<Path> ckpt = Checkpoints.latest(out);
         if (ckpt.isPresent()) {
             ObjectNode state = Checkpoints.readState(ckpt.get());
+            if (!state.has("kl_controller")) {
+                throw new LoroException(ckpt.get() + ": not a PPO checkpoint (no KL controller state); use a fresh output_dir"
+                        + " or remove " + Checkpoints.dir(out));
+            }
             start = state.path("step").asInt();
             Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
             @SuppressWarnings("unchecked")
@@ -181,6 +187,12 @@ public final class PpoStage {
         Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
         Path headFile = out.resolve(ValueHead.FILE);
         valueHead.save(headFile);
+        if (r.export().merged()) {
+            Path merged = out.resolve("merged");
+            ModelWriter.deleteTree(merged);
+            Merge.mergeToCheckpoint(r.baseModel(), adapterDir, merged, dtype);
+            log.println("merged policy: " + merged);
+        }
         log.printf("done: %d PPO steps; adapter %s, value head %s%n", steps, adapterDir, headFile);
         adapter.close();
         if (rewardModel != null) {
