@@ -116,6 +116,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prefill_tokens_per_s", round(median(prefill)));
             result.put("decode_tokens_per_s", round(median(decode)));
             result.set("decode_cost", curve);
+            result.put("peak_rss_mb", peakRssMb());
             if (!jsonOnly) {
                 System.out.printf("model %s: %,d parameters (hidden %d, %d layers, vocab %d), batch %d, %d CPU threads%n",
                         result.get("model").asText(), c.parameterCount(), c.hiddenSize(), c.numHiddenLayers(), c.vocabSize(),
@@ -124,6 +125,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-34s %12.1f%n", "logprobs tokens/s (seq " + seq + ")", logprobsTps);
                 System.out.printf("%-34s %12.1f%n", "generate prefill tokens/s", median(prefill));
                 System.out.printf("%-34s %12.1f%n", "generate decode tokens/s", median(decode));
+                System.out.printf("%-34s %12d%n", "peak resident memory (MB)", peakRssMb());
                 for (var p : curve) {
                     System.out.printf("%-34s %12.2f%n", "decode ms/token @ context " + p.get("context").asInt(),
                             p.get("decode_ms_per_token").asDouble());
@@ -152,6 +154,7 @@ final class BenchCommand implements Callable<Integer> {
         r.put("model_gflops_per_token", round(f.modelFlopsPerToken() / 1e9 * 1000) / 1000);
         r.put("matmul_gflops", round(f.matmulGflops()));
         r.put("mfu", Math.round(f.mfu() * 10000) / 10000.0).put("bare_mfu", Math.round(f.bareMfu() * 10000) / 10000.0);
+        r.put("peak_rss_mb", peakRssMb());
         if (!jsonOnly) {
             System.out.printf("%s training, %,d parameters, batch %d x seq %d, %d CPU threads, fp32 matmul peak %.1f GFLOP/s%n",
                     train, c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(), f.matmulGflops());
@@ -160,9 +163,24 @@ final class BenchCommand implements Callable<Integer> {
             System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "bare DJL forward+backward", f.bareStepSeconds(), f.bareTokensPerSecond(),
                     100 * f.bareMfu());
             System.out.printf("overhead of the full step over the bare baseline: %+.1f%%%n", 100 * (f.stepSeconds() / f.bareStepSeconds() - 1));
+            System.out.printf("peak resident memory of the process: %d MB%n", peakRssMb());
         }
         System.out.println(json.writeValueAsString(r));
         return 0;
+    }
+
+    /** The process's peak resident set (VmHWM), in MB; -1 where /proc is unavailable. */
+    static long peakRssMb() {
+        try {
+            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
     }
 
     private static long[] randomIds(SplittableRandom rng, int n, int vocab) {

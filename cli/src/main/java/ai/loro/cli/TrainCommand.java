@@ -1,43 +1,95 @@
 package ai.loro.cli;
 
 import ai.loro.core.LoroException;
+import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeLoader;
-import ai.loro.sft.SftStage;
-import ai.loro.reward.RewardStage;
 import ai.loro.dpo.DpoStage;
+import ai.loro.reward.RewardStage;
 import ai.loro.rlhf.PpoStage;
+import ai.loro.sft.SftStage;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code loro train RECIPE.yaml [--set key=value ...]}: run the recipe's stage. */
+/** {@code loro train RECIPE.yaml [--set key=value ...]}: run the recipe's stage, or a pipeline of stages. */
 @Command(name = "train", mixinStandardHelpOptions = true,
-        description = {"Run a recipe's stage. Re-running the same recipe resumes from the newest complete checkpoint"
-                + " in its output_dir.",
-            "Relative paths in the recipe resolve against the recipe's folder."})
+        description = {"Run a recipe's stage, or a pipeline (a file with 'stages:') stage after stage. Re-running resumes"
+                + " each stage from the newest complete checkpoint in its output_dir.",
+            "Relative paths in a recipe resolve against the recipe's folder."})
 final class TrainCommand implements Callable<Integer> {
-    @Parameters(index = "0", paramLabel = "RECIPE.yaml", description = "The recipe.") Path recipe;
+    @Parameters(index = "0", paramLabel = "RECIPE.yaml", description = "The recipe or pipeline.") Path recipe;
 
     @Option(names = "--set", paramLabel = "KEY=VALUE",
-            description = "Override a recipe key (dotted paths: adapter.r=16, datasets.0.path=x.jsonl); repeatable.")
+            description = "Override a recipe key (dotted paths: adapter.r=16, datasets.0.path=x.jsonl); repeatable."
+                    + " Not for pipelines (each stage has its own 'set:').")
     List<String> set = new ArrayList<>();
 
     @Override
     public Integer call() {
-        Recipe r = RecipeLoader.load(recipe, set);
-        switch (r.stage()) {
-            case SFT -> SftStage.run(r, System.out);
-            case REWARD -> RewardStage.run(r, System.out);
-            case DPO -> DpoStage.run(r, System.out);
-            case PPO -> PpoStage.run(r, System.out);
-            default -> throw new LoroException(recipe + ": stage '" + r.stage().yamlName()
-                    + "' is not available yet (available: sft, reward, dpo, ppo)");
+        if (!Files.isRegularFile(recipe)) {
+            throw new LoroException(recipe + ": recipe file not found");
+        }
+        if (Pipeline.isPipeline(recipe)) {
+            if (!set.isEmpty()) {
+                throw new LoroException(recipe + ": --set applies to single-stage recipes; give pipeline stages their own 'set:'");
+            }
+            runPipeline(Pipeline.load(recipe));
+        } else {
+            runStage(RecipeLoader.load(recipe, set));
         }
         return 0;
+    }
+
+    /** Runs one stage; returns the full model it produced for later stages (merged, or fully fine-tuned). */
+    static Path runStage(Recipe r) {
+        return switch (r.stage()) {
+            case SFT -> {
+                SftStage.Result res = SftStage.run(r, System.out);
+                yield res.merged() != null ? res.merged() : res.model();
+            }
+            case REWARD -> RewardStage.run(r, System.out).model();
+            case DPO -> {
+                DpoStage.Result res = DpoStage.run(r, System.out);
+                yield res.merged() != null ? res.merged() : res.model();
+            }
+            case PPO -> PpoStage.run(r, System.out).merged();
+        };
+    }
+
+    static void runPipeline(Pipeline p) {
+        Map<String, Path> outputs = new HashMap<>();
+        Path dir = p.file().toAbsolutePath().getParent();
+        for (Pipeline.Stage s : p.stages()) {
+            List<String> overrides = new ArrayList<>(s.set());
+            p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
+            s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir)));
+            if (p.consumed().contains(s.name())) {
+                overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
+            }
+            Path recipePath = s.recipe();
+            Recipe r = RecipeLoader.load(recipePath, overrides);
+            if (s.rewardModel().isPresent()) {
+                throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage"
+                        + " takes; ppo is not available yet");
+            }
+            System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage().yamlName(), recipePath);
+            Path produced = runStage(r);
+            if (produced != null) {
+                outputs.put(s.name(), produced);
+            }
+        }
+    }
+
+    private static Path resolve(String ref, Map<String, Path> outputs, Path dir) {
+        Path out = outputs.get(ref);
+        return out != null ? out.toAbsolutePath() : dir.resolve(ref).toAbsolutePath().normalize();
     }
 }

@@ -155,7 +155,7 @@ class PpoTrainTest {
 
     @Test
     void killedPpoRunResumesBitIdentical() throws Exception {
-        String extra = "max_steps: 8\nsave_steps: 2\n";
+        String extra = "max_steps: 8\nsave_steps: 2\ndeterministic: true\n";
         String ppo = "  reward_functions: [exact_match, \"length_penalty:4\"]\n  missing_eos_penalty: 0.5\n"
                 + "  target_kl: 0.5\n  kl_horizon: 100\n  kl_estimator: k3\n";
         Path straight = recipe("straight", extra, ppo);

@@ -21,32 +21,25 @@ class TrainPreferenceTest {
     @TempDir static Path tmp;
     static Path base;
 
-    static final String[] TOPICS = {"the weather", "soup", "homework", "a book", "bikes", "Java", "tomatoes", "gifts",
-        "trains", "money", "poems", "cats", "shoes", "the moon", "interviews", "paint"};
+    static final String[] TOPICS = Fixtures.TOPICS;
+
+    static final int THREADS = engineThreads();
+
+    static int engineThreads() {
+        ai.djl.engine.Engine.getInstance(); // loads libtorch
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
+    @org.junit.jupiter.api.AfterEach
+    void restoreThreads() {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(THREADS);
+    }
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path cfg = tmp.resolve("shape.json");
-        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
-                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
-                + "\"initializer_range\":0.3}");
-        base = tmp.resolve("base");
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
-                "--byte-tokenizer", "chatml").code());
-        StringBuilder pref = new StringBuilder();
-        StringBuilder hh = new StringBuilder();
-        for (int i = 0; i < 48; i++) {
-            String t = TOPICS[i % TOPICS.length];
-            String q = (i % 2 == 0 ? "Can you help me with " : "Tell me about ") + t + "?";
-            String good = (i % 3 == 0 ? "Happy to help with " : "Of course! Here is a kind answer about ") + t + ".";
-            String bad = (i % 3 == 0 ? "No. Go away." : "Whatever, ask someone else about ") + t + ".";
-            pref.append(String.format("{\"prompt\": \"%s\", \"chosen\": \"%s\", \"rejected\": \"%s\"}%n", q, good, bad));
-            hh.append(String.format("{\"chosen\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\", \"rejected\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\"}%n",
-                    q, good, q, bad));
-        }
-        Files.writeString(tmp.resolve("pref.jsonl"), pref.toString());
-        Files.writeString(tmp.resolve("hh.jsonl"), hh.toString());
+        base = Fixtures.tinyBase(tmp);
+        Fixtures.preferenceData(tmp.resolve("pref.jsonl"), tmp.resolve("hh.jsonl"), tmp.resolve("sft.jsonl"));
     }
 
     static Path recipe(String name, String stage, String data, String type, String extra) throws Exception {
@@ -122,7 +115,7 @@ class TrainPreferenceTest {
 
     @Test
     void killedDpoRunResumesToTheSameAdapter() throws Exception {
-        String extra = "max_steps: 10\nsave_steps: 2\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
+        String extra = "max_steps: 10\nsave_steps: 2\ndeterministic: true\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
         Path straight = recipe("dpo-straight", "dpo", "pref.jsonl", "preference", extra);
         assertEquals(0, CliTest.run("train", straight.toString()).code());
         Path killed = recipe("dpo-killed", "dpo", "pref.jsonl", "preference", extra);
@@ -151,5 +144,30 @@ class TrainPreferenceTest {
         Files.writeString(bad, "{\"prompt\": \"q\", \"chosen\": \"same\", \"rejected\": \"same\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badrows", "reward", "bad.jsonl", "preference", "max_steps: 1\n").toString()),
                 "bad.jsonl:1");
+    }
+
+    @Test
+    void classifierWithSeveralLabelsReportsAccuracyAndConfusion() throws Exception {
+        StringBuilder sb = new StringBuilder();
+        String[] pos = {"I love %s!", "Great %s, thanks."};
+        String[] neg = {"I hate %s.", "Awful %s, broken."};
+        for (int i = 0; i < 40; i++) {
+            String t = TOPICS[i % TOPICS.length];
+            boolean good = i % 2 == 0;
+            sb.append(String.format("{\"text\": \"%s\", \"label\": \"%s\"}%n",
+                    String.format((good ? pos : neg)[(i / 2) % 2], t), good ? "pos" : "neg"));
+        }
+        Files.writeString(tmp.resolve("sentiment.jsonl"), sb.toString());
+        Path r = recipe("cls", "reward", "sentiment.jsonl", "classification",
+                "max_steps: 20\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n");
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("confusion matrix"), run.out());
+        JsonNode confusion = new ObjectMapper().readTree(tmp.resolve("runs/cls/confusion.json").toFile());
+        assertTrue(confusion.get("accuracy").asDouble() >= 0.8, confusion.toString());
+        assertTrue(Files.readString(tmp.resolve("runs/cls/model/config.json")).contains("\"LABEL_1\""));
+        Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
+        CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
+                "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");
     }
 }

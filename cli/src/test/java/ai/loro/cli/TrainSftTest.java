@@ -28,6 +28,19 @@ class TrainSftTest {
     static Path base;
     static Path data;
 
+    static final int THREADS = engineThreads();
+
+    static int engineThreads() {
+        ai.djl.engine.Engine.getInstance(); // loads libtorch
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
+
+    /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
+    @org.junit.jupiter.api.AfterEach
+    void restoreThreads() {
+        ai.djl.pytorch.jni.JniUtils.setNumThreads(THREADS);
+    }
+
     @BeforeAll
     static void setUp() throws Exception {
         Path cfg = tmp.resolve("shape.json");
@@ -112,6 +125,28 @@ class TrainSftTest {
         assertArrayEquals(viaAdapter, viaMerged, 1e-4f);
     }
 
+    @Test
+    void fullFineTuningWritesAModelThatReloads() throws Exception {
+        Path r = recipe("full", "max_steps: 8\nsave_steps: 4\n");
+        Files.writeString(r, Files.readString(r).replace("  type: lora", "  type: none"));
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        Path out = tmp.resolve("runs/full");
+        List<JsonNode> m = metrics(out).stream().filter(n -> n.get("split").asText().equals("train")).toList();
+        assertTrue(m.get(m.size() - 1).get("loss").asDouble() < m.get(0).get("loss").asDouble() - 0.3, m.toString());
+        assertFalse(Files.exists(out.resolve("adapter")));
+        // every tensor moved (embeddings and norms included), and the model reloads with the tokenizer beside it
+        try (Checkpoint b = Checkpoint.open(base); Checkpoint tuned = Checkpoint.open(out.resolve("model"))) {
+            for (String name : b.names()) {
+                assertFalse(java.util.Arrays.equals(b.readFloats(name), tuned.readFloats(name)), name + " did not train");
+            }
+        }
+        assertTrue(Files.exists(out.resolve("model/tokenizer.json")));
+        try (LlamaModel model = LlamaModel.load(out.resolve("model"), DataType.FLOAT32, Device.cpu())) {
+            assertEquals(12, logprobs(model, new long[] {256, 262, 117, 115, 101, 114, 10, 65, 100, 100, 32, 49, 50}).length);
+        }
+    }
+
     static float[] logprobs(LlamaModel model, long[] ids) {
         try (NDManager m = model.manager().newSubManager()) {
             NDArray lp = model.tokenLogProbs(m.create(ids, new Shape(1, ids.length)), null);
@@ -121,7 +156,8 @@ class TrainSftTest {
 
     @Test
     void killedRunResumesToTheSameAdapter() throws Exception {
-        String extra = "max_steps: 16\nsave_steps: 2\npacking: true\n";
+        // deterministic: one libtorch thread, so the comparison is bit-exact even on a loaded machine
+        String extra = "max_steps: 16\nsave_steps: 2\npacking: true\ndeterministic: true\n";
         Path straight = recipe("straight", extra);
         assertEquals(0, CliTest.run("train", straight.toString()).code());
         Path killed = recipe("killed", extra);

@@ -33,4 +33,29 @@ public record Batch(long[][] inputIds, long[][] attentionMask, long[][] labels, 
         }
         return n;
     }
+
+    /** Row-major (B·T) copy of a (B, T) table, for one NDArray creation. */
+    public static long[] flat(long[][] rows) {
+        int t = rows.length == 0 ? 0 : rows[0].length;
+        long[] out = new long[rows.length * t];
+        for (int r = 0; r < rows.length; r++) {
+            System.arraycopy(rows[r], 0, out, r * t, rows[r].length);
+        }
+        return out;
+    }
+
+    /**
+     * The loss mask aligned with next-token log-probs, (B, T-1) row-major: entry t is 1 when token
+     * t+1 is trained (it is predicted at position t).
+     */
+    public float[] nextTokenLossMask() {
+        int t = length();
+        float[] mask = new float[size() * Math.max(0, t - 1)];
+        for (int r = 0; r < size(); r++) {
+            for (int i = 1; i < t; i++) {
+                mask[r * (t - 1) + i - 1] = lossMask[r][i] ? 1f : 0f;
+            }
+        }
+        return mask;
+    }
 }

@@ -7,10 +7,9 @@ import ai.loro.core.tokenizer.LoroTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import ai.loro.datasets.TurnBoundaries.Piece;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Samples to token ids and loss masks.
@@ -37,8 +36,6 @@ import java.util.Set;
  * without add_generation_prompt) is left out.
  */
 public final class ExampleEncoder {
-    private static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<|end_of_text|>", "</s>", "<|eom_id|>");
 
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
@@ -69,16 +66,7 @@ public final class ExampleEncoder {
         long[] without = tokenizer.encode("a", false);
         Long bos = tokenizer.bosId();
         this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
-        Set<String> eot = new LinkedHashSet<>();
-        if (tokenizer.eosToken() != null) {
-            eot.add(tokenizer.eosToken());
-        }
-        for (String marker : END_OF_TURN) {
-            if (tokenizer.tokenId(marker) != null) {
-                eot.add(marker);
-            }
-        }
-        this.endOfTurnTokens = List.copyOf(eot);
+        this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
     }
 
     public EncodeOptions options() {
@@ -177,7 +165,6 @@ public final class ExampleEncoder {
     }
 
     /** A text piece of the render and whether it is trained. */
-    private record Piece(String text, boolean train) {}
 
     private Example conversation(Conversation c) {
         Conversation conv = alpacaTemplate ? c : c.withInputsMerged();
@@ -207,7 +194,8 @@ public final class ExampleEncoder {
             }
             pieces.add(new Piece(full.substring(pos, before.length()), false));
             boolean last = i == msgs.size() - 1;
-            int cut = splitAssistant(full.substring(before.length(), turnEnd), msgs.get(i).content(), pieces, last);
+            int cut = TurnBoundaries.splitAssistant(full.substring(before.length(), turnEnd), msgs.get(i).content(), pieces, last,
+                    endOfTurnTokens);
             pos = before.length() + cut;
         }
         if (lastAssistant != msgs.size() - 1) {
@@ -269,45 +257,6 @@ public final class ExampleEncoder {
             m[0] = false;
         }
         return new Example(a, m, c.source());
-    }
-
-    /**
-     * Splits the assistant part of the render into an untrained prefix, the trained content + end of
-     * turn, and an untrained rest; returns the length of the part used. For the final message a non-blank
-     * rest (e.g. the assistant header the original Llama 3 template always appends) is
-     * left out.
-     */
-    private int splitAssistant(String part, String content, List<Piece> pieces, boolean finalMessage) {
-        String needle = content;
-        int k = needle.isEmpty() ? -1 : part.indexOf(needle);
-        if (k < 0) {
-            needle = content.strip();
-            k = needle.isEmpty() ? -1 : part.indexOf(needle);
-        }
-        int tailStart;
-        if (k >= 0) {
-            pieces.add(new Piece(part.substring(0, k), false));
-            tailStart = k + needle.length();
-        } else {
-            tailStart = 0;
-        }
-        int end = -1;
-        for (String t : endOfTurnTokens) {
-            int at = part.indexOf(t, tailStart);
-            if (at >= 0 && (end < 0 || at + t.length() < end)) {
-                end = at + t.length();
-            }
-        }
-        if (end < 0) {
-            end = part.length();
-        }
-        pieces.add(new Piece(part.substring(k >= 0 ? k : 0, end), true));
-        String rest = part.substring(end);
-        if (finalMessage && !rest.isBlank()) {
-            return end;
-        }
-        pieces.add(new Piece(rest, false));
-        return part.length();
     }
 
     private static int commonPrefix(String a, String b) {

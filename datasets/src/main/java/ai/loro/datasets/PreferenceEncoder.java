@@ -7,10 +7,9 @@ import ai.loro.core.tokenizer.LoroTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.HashMap;
-import java.util.LinkedHashSet;
+import ai.loro.datasets.TurnBoundaries.Piece;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 
 /**
  * Preference pairs to token ids and loss masks, for DPO and reward-model training.
@@ -37,8 +36,6 @@ import java.util.Set;
  * {@link #stats()}.
  */
 public final class PreferenceEncoder {
-    private static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
-            "<|endoftext|>", "<|end_of_text|>", "</s>", "<|eom_id|>");
 
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
@@ -67,16 +64,7 @@ public final class PreferenceEncoder {
         long[] without = tokenizer.encode("a", false);
         Long bos = tokenizer.bosId();
         this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
-        Set<String> eot = new LinkedHashSet<>();
-        if (tokenizer.eosToken() != null) {
-            eot.add(tokenizer.eosToken());
-        }
-        for (String marker : END_OF_TURN) {
-            if (tokenizer.tokenId(marker) != null) {
-                eot.add(marker);
-            }
-        }
-        this.endOfTurnTokens = List.copyOf(eot);
+        this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
     }
 
     public EncodeOptions options() {
@@ -189,7 +177,6 @@ public final class PreferenceEncoder {
 
     private record Response(long[] ids, boolean[] mask) {}
 
-    private record Piece(String text, boolean train) {}
 
     private Response response(PreferencePair p, List<ChatMessage> resp, String promptText, long[] promptOnly,
             String field) {
@@ -214,8 +201,8 @@ public final class PreferenceEncoder {
                         + String.join(", ", ChatTemplate.builtinNames()) + ")");
             }
             pieces.add(new Piece(full.substring(pos, before.length()), false));
-            int cut = splitAssistant(full.substring(before.length(), turnEnd), all.get(i).content(), pieces,
-                    i == all.size() - 1);
+            int cut = TurnBoundaries.splitAssistant(full.substring(before.length(), turnEnd), all.get(i).content(), pieces,
+                    i == all.size() - 1, endOfTurnTokens);
             pos = before.length() + cut;
         }
         full = full.substring(0, pos); // what a template adds after the final assistant turn is dropped
@@ -266,40 +253,6 @@ public final class PreferenceEncoder {
             throw new LoroException(p.source() + ": field '" + field + "' renders to no tokens");
         }
         return new Response(a, m);
-    }
-
-    /** As {@link ExampleEncoder}: untrained prefix, trained content + end of turn, untrained blank rest. */
-    private int splitAssistant(String part, String content, List<Piece> pieces, boolean finalMessage) {
-        String needle = content;
-        int k = needle.isEmpty() ? -1 : part.indexOf(needle);
-        if (k < 0) {
-            needle = content.strip();
-            k = needle.isEmpty() ? -1 : part.indexOf(needle);
-        }
-        int tailStart;
-        if (k >= 0) {
-            pieces.add(new Piece(part.substring(0, k), false));
-            tailStart = k + needle.length();
-        } else {
-            tailStart = 0;
-        }
-        int end = -1;
-        for (String t : endOfTurnTokens) {
-            int at = part.indexOf(t, tailStart);
-            if (at >= 0 && (end < 0 || at + t.length() < end)) {
-                end = at + t.length();
-            }
-        }
-        if (end < 0) {
-            end = part.length();
-        }
-        pieces.add(new Piece(part.substring(k >= 0 ? k : 0, end), true));
-        String rest = part.substring(end);
-        if (finalMessage && !rest.isBlank()) {
-            return end;
-        }
-        pieces.add(new Piece(rest, false));
-        return part.length();
     }
 
     private String render(List<ChatMessage> msgs, boolean generationPrompt, String source) {

@@ -6,12 +6,12 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
-import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.model.ModelWriter;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
+import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
@@ -22,12 +22,8 @@ import ai.loro.datasets.Batch;
 import ai.loro.datasets.PreferenceBatch;
 import ai.loro.datasets.PreferenceData;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
-import ai.loro.lora.Merge;
-import ai.loro.lora.Peft;
-import java.io.IOException;
+import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -46,12 +42,7 @@ public final class DpoStage {
 
     public static Result run(Recipe r, PrintStream log) {
         Path out = r.outputDir();
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
-        }
-        r.writeResolved();
+        RecipeTraining.prepareOutput(r);
         Recipe.Dpo cfg = r.dpo();
         DpoLoss.Options options = new DpoLoss.Options(cfg.beta(), cfg.lossType(), cfg.labelSmoothing(),
                 cfg.rpoAlpha().isPresent() ? cfg.rpoAlpha().getAsDouble() : null);
@@ -59,19 +50,15 @@ public final class DpoStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
         LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(policy, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
         // the reference: the base itself with the adapter off (no second copy), unless one is named;
         // full fine-tuning changes the base, so it needs its own frozen copy
         Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
         LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, DataType.FLOAT32, Device.cpu());
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         Map<String, NDArray> trainable;
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            adapter = LoraAdapter.create(policy, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-            adapter.attach(policy);
-            adapter.setTraining(true);
             trainable = adapter.parameters();
         } else {
             trainable = new LinkedHashMap<>(policy.parameters());
@@ -80,24 +67,10 @@ public final class DpoStage {
         if (cfg.precomputeRefLogProbs()) {
             log.printf("reference log-probs: computed once per pair and cached (%d training pairs)%n", data.trainPairs().size());
         }
-        int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
-                : (int) Math.ceil(r.numEpochs() * Math.max(1, (data.batchesPerEpoch() + r.gradientAccumulationSteps() - 1)
-                        / r.gradientAccumulationSteps()));
-        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
-                r.weightDecay(), AdamW::hfDecays));
-        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
-        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
-        TrainConfig config = TrainConfig.builder(out, steps)
-                .gradientAccumulationSteps(r.gradientAccumulationSteps())
-                .maxGradNorm(r.maxGradNorm())
-                .seed(r.seed())
-                .loggingSteps(r.loggingSteps())
-                .evalSteps(data.validation().isEmpty() ? 0 : r.evalSteps().orElse(0))
-                .saveSteps(r.saveSteps().orElse(Math.max(1, steps / 4)))
-                .saveTotalLimit(r.saveTotalLimit().orElse(0))
-                .resume(true)
-                .progressBar(r.progressBar())
-                .build();
+        int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
+        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
+        Schedule schedule = RecipeTraining.schedule(r, steps);
+        TrainConfig config = RecipeTraining.config(r, steps, !data.validation().isEmpty());
         log.printf("DPO (%s, beta %s%s) on %s: %,d trainable parameters (%s), reference = %s; %d steps of %d x %d pairs%n",
                 options.type().trlName(), cfg.beta(), options.rpoAlpha() != null ? ", rpo_alpha " + options.rpoAlpha() : "",
                 r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
@@ -144,26 +117,8 @@ public final class DpoStage {
         };
         TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
         // ---- save
-        String dtype = r.export().dtype().yamlName().toUpperCase();
-        Path adapterDir = null;
-        Path modelDir = null;
-        Path mergedDir = null;
-        if (lora) {
-            adapter.setTraining(false);
-            adapterDir = out.resolve("adapter");
-            Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
-            if (r.export().merged()) {
-                mergedDir = out.resolve("merged");
-                ModelWriter.deleteTree(mergedDir);
-                Merge.mergeToCheckpoint(r.baseModel(), adapterDir, mergedDir, dtype);
-            }
-        } else {
-            modelDir = out.resolve("model");
-            ModelWriter.deleteTree(modelDir);
-            ModelWriter.save(modelDir, policy.config(), policy.parameters(), dtype, r.baseModel());
-        }
-        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(),
-                lora ? "adapter " + adapterDir : "model " + modelDir);
+        RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, policy, adapter, log);
+        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(), saved.describe());
         if (adapter != null) {
             adapter.close();
         }
@@ -172,7 +127,7 @@ public final class DpoStage {
         }
         policy.close();
         tokenizer.close();
-        return new Result(adapterDir, modelDir, mergedDir, result);
+        return new Result(saved.adapter(), saved.model(), saved.merged(), result);
     }
 
     /** The DPO loss of a pair batch (rows 0..P-1 chosen, P..2P-1 rejected). */
@@ -181,9 +136,9 @@ public final class DpoStage {
         int rows = b.size();
         int t = b.length();
         int p = pb.pairs();
-        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
-        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
-        NDArray lossMask = responseMask(b, m); // (2P, T-1)
+        NDArray ids = m.create(Batch.flat(b.inputIds()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.attentionMask()), new Shape(rows, t));
+        NDArray lossMask = m.create(b.nextTokenLossMask(), new Shape(rows, t - 1)); // (2P, T-1) response tokens
         NDArray lp = policy.tokenLogProbs(ids, mask); // (2P, T-1)
         NDArray seq = SequenceLogProbs.sum(lp, lossMask); // (2P)
         NDArray refSeq = ref.sequenceLogProbs(pb, ids, mask, lossMask); // (2P), no gradient
@@ -194,27 +149,6 @@ public final class DpoStage {
                 ? SequenceLogProbs.nll(lp.get(new NDIndex("0:{}, :", p)), lossMask.get(new NDIndex("0:{}, :", p))) : null;
         return DpoLoss.loss(seq.get(chosen), seq.get(rejected), refSeq.get(chosen), refSeq.get(rejected),
                 lengths.get(chosen), lengths.get(rejected), nll, o);
-    }
-
-    /** Response tokens only, shifted to the log-prob positions: mask[t] = lossMask[t + 1]. */
-    static NDArray responseMask(Batch b, NDManager m) {
-        int rows = b.size();
-        int t = b.length();
-        float[] mask = new float[rows * (t - 1)];
-        for (int r = 0; r < rows; r++) {
-            for (int i = 1; i < t; i++) {
-                mask[r * (t - 1) + i - 1] = b.lossMask()[r][i] ? 1f : 0f;
-            }
-        }
-        return m.create(mask, new Shape(rows, t - 1));
-    }
-
-    static long[] flatten(long[][] rows, int t) {
-        long[] out = new long[rows.length * t];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
-        }
-        return out;
     }
 
     /**

@@ -192,7 +192,7 @@ public final class LoraAdapter implements AutoCloseable {
                         + model.config().numHiddenLayers() + " layers)");
             }
             Projection proj = model.layer(m.layer()).projection(m.proj());
-            long[] w = proj.weight().getShape().getShape();
+            long[] w = proj.weightShape().getShape();
             if (w[0] != m.b().getShape().get(0) || w[1] != m.a().getShape().get(1)) {
                 throw new LoroException("LoRA module " + m.name() + ": A " + m.a().getShape() + " / B " + m.b().getShape()
                         + " do not fit the model's weight " + Arrays.toString(w));

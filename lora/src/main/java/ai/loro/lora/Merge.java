@@ -30,13 +30,16 @@ public final class Merge {
     /**
      * The model's full state dict (HF names, transformers' order) with every adapted projection's
      * weight replaced by {@code W + scale · B A}, computed in fp64 and cast to the model's dtype. The
-     * new arrays belong to {@code out}; the others are the model's own arrays (not copies).
+     * new arrays belong to {@code out}; the others are the model's own arrays (not copies). A quantized
+     * base is dequantized first: its projections come back full precision (on {@code out}), merged or not.
      */
     public static Map<String, NDArray> mergedWeights(LlamaModel model, LoraAdapter adapter, NDManager out) {
         if (adapter.dtype() != model.dtype()) {
             throw new LoroException("LoRA adapter is " + adapter.dtype() + " but the model is " + model.dtype());
         }
-        Map<String, NDArray> merged = new LinkedHashMap<>(model.parameters());
+        // a quantized base is dequantized first (onto out): the delta is never added to 4-bit codes
+        Map<String, NDArray> merged = model.quantizedWeights().isEmpty() ? new LinkedHashMap<>(model.parameters())
+                : model.fullPrecisionParameters(out);
         for (LoraAdapter.Module m : adapter.modules().values()) {
             String name = HfNames.weight(m.layer(), m.proj());
             NDArray w = merged.get(name);
@@ -59,6 +62,9 @@ public final class Merge {
                 result.attach(out);
                 result.setName(name);
                 merged.put(name, result);
+                if (model.quantizedWeights().containsKey(name)) {
+                    w.close(); // the dequantized copy, replaced by the merged one
+                }
             }
         }
         return merged;

@@ -9,10 +9,12 @@ import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
+import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
@@ -24,12 +26,10 @@ import ai.loro.datasets.Collator;
 import ai.loro.datasets.PreferenceBatch;
 import ai.loro.datasets.PreferenceData;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
+import ai.loro.lora.RecipeAdapters;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -46,55 +46,32 @@ public final class RewardStage {
     public record Result(Path model, Path adapter, TrainLoop.Result training, double validationAccuracy) {}
 
     public static Result run(Recipe r, PrintStream log) {
-        if (r.reward().numLabels() != 1) {
-            throw new LoroException("reward.num_labels " + r.reward().numLabels() + ": ranked pairs train a single reward"
-                    + " (num_labels: 1)");
+        if (r.reward().numLabels() > 1) {
+            ClassifierStage.Result c = ClassifierStage.run(r, log);
+            return new Result(c.model(), null, null, c.accuracy());
         }
         Path out = r.outputDir();
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
-        }
-        r.writeResolved();
+        RecipeTraining.prepareOutput(r);
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
         long padId = Collator.padId(tokenizer);
         LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), 1, r.seed(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
         NDArray score = model.parameters().get(HfNames.SCORE);
-        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
-        LoraAdapter adapter = null;
+        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        boolean lora = adapter != null;
         Map<String, NDArray> trainable = new LinkedHashMap<>();
         if (lora) {
-            Recipe.Adapter a = r.adapter();
-            adapter = LoraAdapter.create(model, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                    a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-            adapter.attach(model);
-            adapter.setTraining(true);
             trainable.putAll(adapter.parameters());
             trainable.put(HfNames.SCORE, score); // the head is trained in full (PEFT modules_to_save)
         } else {
             trainable.putAll(model.parameters());
         }
-        int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
-                : (int) Math.ceil(r.numEpochs() * Math.max(1, (data.batchesPerEpoch() + r.gradientAccumulationSteps() - 1)
-                        / r.gradientAccumulationSteps()));
-        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
-                r.weightDecay(), AdamW::hfDecays));
-        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
-        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
-        TrainConfig config = TrainConfig.builder(out, steps)
-                .gradientAccumulationSteps(r.gradientAccumulationSteps())
-                .maxGradNorm(r.maxGradNorm())
-                .seed(r.seed())
-                .loggingSteps(r.loggingSteps())
-                .evalSteps(data.validation().isEmpty() ? 0 : r.evalSteps().orElse(0))
-                .saveSteps(r.saveSteps().orElse(Math.max(1, steps / 4)))
-                .saveTotalLimit(r.saveTotalLimit().orElse(0))
-                .resume(true)
-                .progressBar(r.progressBar())
-                .build();
+        int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
+        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
+        Schedule schedule = RecipeTraining.schedule(r, steps);
+        TrainConfig config = RecipeTraining.config(r, steps, !data.validation().isEmpty());
         log.printf("reward model on %s: %,d trainable parameters (%s); %d steps of %d x %d pairs%n",
                 r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
                 lora ? "LoRA r=" + r.adapter().r() + " + score head" : "full fine-tuning", steps,
@@ -160,8 +137,8 @@ public final class RewardStage {
         Batch b = pb.batch();
         int rows = b.size();
         int t = b.length();
-        NDArray ids = m.create(flatten(b.inputIds(), t), new Shape(rows, t));
-        NDArray mask = m.create(flatten(b.attentionMask(), t), new Shape(rows, t));
+        NDArray ids = m.create(Batch.flat(b.inputIds()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.attentionMask()), new Shape(rows, t));
         NDArray r = model.classify(model.hiddenStates(ids, mask, null), mask).squeeze(-1); // (2P)
         int p = pb.pairs();
         return new NDArray[] {r.get(new NDIndex("0:{}", p)), r.get(new NDIndex("{}:", p))};
@@ -187,13 +164,5 @@ public final class RewardStage {
             }
         }
         return new double[] {loss, correct, pairs};
-    }
-
-    static long[] flatten(long[][] rows, int t) {
-        long[] out = new long[rows.length * t];
-        for (int i = 0; i < rows.length; i++) {
-            System.arraycopy(rows[i], 0, out, i * t, rows[i].length);
-        }
-        return out;
     }
 }

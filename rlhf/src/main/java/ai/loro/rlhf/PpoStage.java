@@ -15,23 +15,20 @@ import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
 import ai.loro.core.train.Checkpoints;
 import ai.loro.core.train.GradClip;
 import ai.loro.core.train.Schedule;
+import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.TrainLoop;
+import ai.loro.core.quant.Quantization;
+import ai.loro.lora.RecipeAdapters;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.LoraConfig;
-import ai.loro.lora.Merge;
-import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.node.ObjectNode;
-import java.io.IOException;
 import java.io.PrintStream;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
@@ -67,7 +64,8 @@ import java.util.Set;
 public final class PpoStage {
     private PpoStage() {}
 
-    public record Result(Path adapter, Path valueHead, int steps, Map<String, Double> lastMetrics) {}
+    /** Outputs: the PEFT adapter, the merged policy (export.merged, else null), the value head. */
+    public record Result(Path adapter, Path merged, Path valueHead, int steps, Map<String, Double> lastMetrics) {}
 
     /** Log-probs (and values, when a head is given) of a rollout's response tokens. */
     public record Forward(NDArray logProbs, NDArray values, NDArray logits) {}
@@ -76,12 +74,7 @@ public final class PpoStage {
         Recipe.Ppo cfg = r.ppo();
         validate(r);
         Path out = r.outputDir();
-        try {
-            Files.createDirectories(out);
-        } catch (IOException e) {
-            throw new LoroException(out + ": cannot create output_dir: " + e.getMessage());
-        }
-        r.writeResolved();
+        RecipeTraining.prepareOutput(r); // output_dir, recipe.yaml; deterministic: true = one libtorch thread
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         Prompts prompts = Prompts.load(r, tokenizer, log);
@@ -95,20 +88,17 @@ public final class PpoStage {
         LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
         LlamaModel rewardModel = cfg.rewardModel().map(p -> loadRewardModel(p, policy.config(), r.seed())).orElse(null);
         Recipe.Adapter a = r.adapter();
-        LoraAdapter adapter = LoraAdapter.create(policy, LoraConfig.of(a.r(), a.alpha(), a.dropout(),
-                a.targetModules().toArray(String[]::new)).withRslora(a.useRslora()), r.seed());
-        adapter.attach(policy);
-        adapter.setTraining(false);
+        Quantization.apply(policy, r, log); // quantize: int8|nf4 = a quantized frozen base (and reference)
+        LoraAdapter adapter = RecipeAdapters.attach(policy, r);
+        adapter.setTraining(false); // no dropout in PPO
         ValueHead valueHead = new ValueHead(policy.config().hiddenSize(), policy.manager());
         Map<String, NDArray> trainable = new LinkedHashMap<>(adapter.parameters());
         trainable.putAll(valueHead.parameters());
-        AdamW optimizer = new AdamW(trainable, new AdamW.Options(r.adamBeta1(), r.adamBeta2(), r.adamEpsilon(),
-                r.weightDecay(), AdamW::hfDecays));
+        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
         int batch = cfg.rolloutBatchSize();
         int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
                 : (int) Math.max(1, Math.ceil(r.numEpochs() * prompts.size() / batch));
-        int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
-        Schedule schedule = new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
+        Schedule schedule = RecipeTraining.schedule(r, steps); // advanced once per PPO step, as TRL's
         KlController kl = cfg.targetKl().isPresent()
                 ? KlController.adaptive(cfg.klCoef(), cfg.targetKl().getAsDouble(), cfg.klHorizon())
                 : KlController.fixed(cfg.klCoef());
@@ -182,18 +172,10 @@ public final class PpoStage {
             }
         }
         // ---- save
-        Path adapterDir = out.resolve("adapter");
-        String dtype = r.export().dtype().yamlName().toUpperCase(Locale.ROOT);
-        Peft.save(adapter, adapterDir, r.baseModel().toString(), "CAUSAL_LM", dtype).forEach(w -> log.println("warning: " + w));
+        RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, policy, adapter, log); // adapter (+ merged)
         Path headFile = out.resolve(ValueHead.FILE);
         valueHead.save(headFile);
-        if (r.export().merged()) {
-            Path merged = out.resolve("merged");
-            ModelWriter.deleteTree(merged);
-            Merge.mergeToCheckpoint(r.baseModel(), adapterDir, merged, dtype);
-            log.println("merged policy: " + merged);
-        }
-        log.printf("done: %d PPO steps; adapter %s, value head %s%n", steps, adapterDir, headFile);
+        log.printf("done: %d PPO steps; %s, value head %s%n", steps, saved.describe(), headFile);
         adapter.close();
         if (rewardModel != null) {
             rewardModel.close();
@@ -201,7 +183,7 @@ public final class PpoStage {
         optimizer.close();
         policy.close();
         tokenizer.close();
-        return new Result(adapterDir, headFile, steps, last);
+        return new Result(saved.adapter(), saved.merged(), headFile, steps, last);
     }
 
     /** Recipe checks the schema cannot express; each a one-line LoroException. */

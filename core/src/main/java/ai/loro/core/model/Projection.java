@@ -1,11 +1,15 @@
 package ai.loro.core.model;
 
 import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.core.Linear;
+import ai.loro.core.quant.QuantizedWeight;
+import java.util.function.Function;
 
 /**
  * One linear projection of a decoder layer: {@code y = x Wᵀ + b}, plus an optional low-rank delta
- * (a LoRA adapter) that can be switched off for a forward pass.
+ * (a LoRA adapter) that can be switched off for a forward pass. The weight may be held quantized
+ * ({@link #quantize}): the forward pass then rebuilds it in the input's (the step's) manager.
  */
 public final class Projection {
     /** An additive delta on a projection's output, e.g. LoRA's {@code scale · B(A(dropout(x)))}. */
@@ -14,7 +18,9 @@ public final class Projection {
     }
 
     private final String name;
-    private final NDArray weight; // (out, in)
+    private NDArray weight; // (out, in); null once quantized
+    private QuantizedWeight quantized;
+    private final Shape shape;
     private final NDArray bias; // (out) or null
     private Delta delta;
 
@@ -22,10 +28,12 @@ public final class Projection {
         this.name = name;
         this.weight = weight;
         this.bias = bias;
+        this.shape = weight.getShape();
     }
 
     public NDArray apply(NDArray x, boolean withDelta) { // x (B, T, in)
-        NDArray y = bias == null ? Linear.linear(x, weight).singletonOrThrow() : Linear.linear(x, weight, bias).singletonOrThrow();
+        NDArray w = quantized == null ? weight : quantized.dequantize(x.getManager()); // dies with x's (the step's) manager
+        NDArray y = bias == null ? Linear.linear(x, w).singletonOrThrow() : Linear.linear(x, w, bias).singletonOrThrow();
         return withDelta && delta != null ? y.add(delta.apply(x)) : y;
     }
 
@@ -34,8 +42,33 @@ public final class Projection {
         return name;
     }
 
+    /** The full-precision weight (out, in); null when the projection is quantized. */
     public NDArray weight() {
         return weight;
+    }
+
+    /** The weight's shape (out, in), quantized or not. */
+    public Shape weightShape() {
+        return shape;
+    }
+
+    /** The quantized weight, or null. */
+    public QuantizedWeight quantized() {
+        return quantized;
+    }
+
+    /**
+     * Replaces the full-precision weight by {@code quantizer.apply(weight)} and closes (frees) the
+     * full-precision array. The bias stays full precision.
+     */
+    public QuantizedWeight quantize(Function<NDArray, QuantizedWeight> quantizer) {
+        if (quantized != null) {
+            throw new IllegalStateException(name + " is already quantized (" + quantized.mode() + ")");
+        }
+        quantized = quantizer.apply(weight);
+        weight.close();
+        weight = null;
+        return quantized;
     }
 
     public NDArray bias() {

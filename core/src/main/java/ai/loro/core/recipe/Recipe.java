@@ -51,6 +51,10 @@ import org.yaml.snakeyaml.Yaml;
  * @param skipBadRows      {@code skip_bad_rows} (false)
  * @param progressBar      {@code progress_bar} (true)
  * @param export           {@code export}
+ * @param quantize         {@code quantize}: none | int8 | nf4 (none): the frozen base's projections held quantized (QLoRA-style)
+ * @param deterministic    {@code deterministic} (false): libtorch single-threaded, so a resumed run is bit-identical to
+ *                         an uninterrupted one even on a busy machine (multi-threaded kernels may split sums
+ *                         differently under load); slower
  * @param ppo              {@code ppo}
  */
 public record Recipe(
@@ -87,7 +91,9 @@ public record Recipe(
         Export export,
         Reward reward,
         Dpo dpo,
-        Ppo ppo) {
+        Ppo ppo,
+        String quantize,
+        boolean deterministic) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -106,6 +112,7 @@ public record Recipe(
         Objects.requireNonNull(reward, "reward");
         Objects.requireNonNull(dpo, "dpo");
         Objects.requireNonNull(ppo, "ppo");
+        Objects.requireNonNull(quantize, "quantize");
     }
 
     /** The training stage a recipe runs. */
@@ -189,7 +196,7 @@ public record Recipe(
     }
 
     /** {@code reward}: the classification head's outputs, TRL's reward centring, and whether data-set margins apply. */
-    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin) {}
+    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin, List<String> labels) {}
 
     /**
      * {@code dpo}: TRL's DPOConfig names. {@code referenceModel} empty = the base with the adapter
@@ -295,6 +302,8 @@ public record Recipe(
         a.put("target_modules", adapter.targetModules());
         a.put("use_rslora", adapter.useRslora());
         m.put("adapter", a);
+        m.put("quantize", quantize);
+        m.put("deterministic", deterministic);
         m.put("sequence_len", sequenceLen);
         m.put("micro_batch_size", microBatchSize);
         m.put("gradient_accumulation_steps", gradientAccumulationSteps);
@@ -329,6 +338,9 @@ public record Recipe(
         rw.put("num_labels", reward.numLabels());
         rw.put("center_rewards_coefficient", reward.centerRewardsCoefficient());
         rw.put("use_margin", reward.useMargin());
+        if (!reward.labels().isEmpty()) {
+            rw.put("labels", reward.labels());
+        }
         m.put("reward", rw);
         Map<String, Object> dp = new LinkedHashMap<>();
         dp.put("beta", dpo.beta());
@@ -412,7 +424,8 @@ public record Recipe(
                 (Boolean) v.get("progress_bar"),
                 new Export((Boolean) e.get("merged"), (Dtype) e.get("dtype")),
                 new Reward((Integer) rw.get("num_labels"), (Double) rw.get("center_rewards_coefficient"),
-                        (Boolean) rw.get("use_margin")),
+                        (Boolean) rw.get("use_margin"),
+                        rw.get("labels") == null ? List.of() : (List<String>) rw.get("labels")),
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
                         Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
@@ -424,7 +437,9 @@ public record Recipe(
                         optDouble(pp.get("target_kl")), (Double) pp.get("kl_horizon"), (Double) pp.get("gamma"),
                         (Double) pp.get("lam"), (Double) pp.get("cliprange"), (Double) pp.get("cliprange_value"),
                         (Double) pp.get("vf_coef"), (Double) pp.get("ent_coef"), (Boolean) pp.get("whiten_rewards"),
-                        (Integer) pp.get("sample_every")));
+                        (Integer) pp.get("sample_every")),
+                (String) v.get("quantize"),
+                (Boolean) v.get("deterministic"));
     }
 
     private static OptionalDouble optDouble(Object o) {

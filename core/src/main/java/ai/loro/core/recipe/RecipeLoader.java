@@ -4,6 +4,7 @@ import static ai.loro.core.recipe.Schema.ANY_INT;
 import static ai.loro.core.recipe.Schema.BOOL;
 import static ai.loro.core.recipe.Schema.DATASET_TYPE;
 import static ai.loro.core.recipe.Schema.NON_NEGATIVE;
+import static ai.loro.core.recipe.Schema.STRING;
 import static ai.loro.core.recipe.Schema.number;
 import static ai.loro.core.recipe.Schema.NON_NEGATIVE_INT;
 import static ai.loro.core.recipe.Schema.PATH;
@@ -52,7 +53,7 @@ public final class RecipeLoader {
 
     /** Data set formats known when the caller passes none. */
     public static final List<String> DATASET_TYPES = List.of("alpaca", "openorca", "sharegpt", "messages",
-            "completion", "preference", "hh-rlhf", "oasst", "math-step-dpo", "ultrafeedback", "prompt");
+            "completion", "preference", "hh-rlhf", "oasst", "math-step-dpo", "ultrafeedback", "classification", "prompt");
 
     // ---------------------------------------------------------------- the schema, one table per block
 
@@ -76,7 +77,8 @@ public final class RecipeLoader {
     static final Block REWARD = block(
             opt("num_labels", POSITIVE_INT, 1),
             opt("center_rewards_coefficient", NON_NEGATIVE, 0.0),
-            opt("use_margin", BOOL, false));
+            opt("use_margin", BOOL, false),
+            opt("labels", listOf(STRING, true, "a list of class names (label i = the i-th name)")));
 
     /** {@code dpo:} (stage dpo); names as TRL's DPOConfig. */
     static final Block DPO = block(
@@ -134,6 +136,8 @@ public final class RecipeLoader {
             req("datasets", listOf(new BlockType(DATASET), true, "a list of data sets (each with path and type)")),
             opt("chat_template", choice(Recipe.CHAT_TEMPLATES), "tokenizer"),
             opt("adapter", new BlockType(ADAPTER)),
+            opt("quantize", choice(List.of("none", "int8", "nf4")), "none"),
+            opt("deterministic", BOOL, false),
             opt("sequence_len", POSITIVE_INT, 512),
             opt("micro_batch_size", POSITIVE_INT, 4),
             opt("gradient_accumulation_steps", POSITIVE_INT, 1),

@@ -1,0 +1,48 @@
+package ai.loro.cli;
+
+import static org.junit.jupiter.api.Assertions.assertEquals;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/** A tiny random base with Loro's byte-level ChatML tokenizer, and learnable preference data. */
+final class Fixtures {
+    private Fixtures() {}
+
+    static final String[] TOPICS = {"the weather", "soup", "homework", "a book", "bikes", "Java", "tomatoes", "gifts",
+        "trains", "money", "poems", "cats", "shoes", "the moon", "interviews", "paint"};
+
+    /** initializer_range 0.3: with 0.02 a frozen random tied head cannot express logits beyond about ±0.6. */
+    static Path tinyBase(Path dir) throws Exception {
+        Path cfg = dir.resolve("shape.json");
+        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
+                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
+                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
+                + "\"initializer_range\":0.3}");
+        Path base = dir.resolve("base");
+        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
+                "--byte-tokenizer", "chatml").code());
+        return base;
+    }
+
+    /** Helpful (chosen) vs rude (rejected) replies: a preference a tiny model learns in a few steps. */
+    static void preferenceData(Path prefJsonl, Path hhJsonl, Path sftJsonl) throws Exception {
+        StringBuilder pref = new StringBuilder();
+        StringBuilder hh = new StringBuilder();
+        StringBuilder sft = new StringBuilder();
+        for (int i = 0; i < 48; i++) {
+            String t = TOPICS[i % TOPICS.length];
+            String q = (i % 2 == 0 ? "Can you help me with " : "Tell me about ") + t + "?";
+            String good = (i % 3 == 0 ? "Happy to help with " : "Of course! Here is a kind answer about ") + t + ".";
+            String bad = (i % 3 == 0 ? "No. Go away." : "Whatever, ask someone else about ") + t + ".";
+            pref.append(String.format("{\"prompt\": \"%s\", \"chosen\": \"%s\", \"rejected\": \"%s\"}%n", q, good, bad));
+            hh.append(String.format("{\"chosen\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\", \"rejected\": \"\\n\\nHuman: %s\\n\\nAssistant: %s\"}%n",
+                    q, good, q, bad));
+            sft.append(String.format("{\"messages\": [{\"role\": \"user\", \"content\": \"%s\"}, {\"role\": \"assistant\", \"content\": \"%s\"}]}%n",
+                    q, good));
+        }
+        Files.writeString(prefJsonl, pref.toString());
+        Files.writeString(hhJsonl, hh.toString());
+        Files.writeString(sftJsonl, sft.toString());
+    }
+}

@@ -1,0 +1,268 @@
+package ai.loro.reward;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.loro.core.LoroException;
+import ai.loro.core.model.HfNames;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelWriter;
+import ai.loro.core.quant.Quantization;
+import ai.loro.core.recipe.Recipe;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.core.train.AdamW;
+import ai.loro.core.train.EpochCursor;
+import ai.loro.core.train.EvalLoss;
+import ai.loro.core.train.MicroBatchLoss;
+import ai.loro.core.train.RecipeTraining;
+import ai.loro.core.train.TrainLoop;
+import ai.loro.datasets.BadRows;
+import ai.loro.datasets.Batch;
+import ai.loro.datasets.Collator;
+import ai.loro.datasets.DatasetReader;
+import ai.loro.datasets.Row;
+import ai.loro.datasets.Splits;
+import ai.loro.lora.LoraAdapter;
+import ai.loro.lora.RecipeAdapters;
+import ai.loro.lora.Merge;
+import ai.loro.lora.Peft;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A text classifier (sentiment, coding open survey answers into categories): the reward model's
+ * backbone and {@code score} head with {@code reward.num_labels} outputs, trained with
+ * cross-entropy on {@code classification} rows ({"text", "label"}); reports held-out accuracy and a
+ * confusion matrix (also written to {@code confusion.json}).
+ */
+public final class ClassifierStage {
+    private ClassifierStage() {}
+
+    /** One labelled text, tokenized. */
+    record Item(long[] ids, int label) {}
+
+    /** A batch: right-padded ids and mask, labels. */
+    record ItemBatch(long[][] ids, long[][] mask, long[] labels) {}
+
+    public record Result(Path model, double accuracy, long[][] confusion) {}
+
+    public static Result run(Recipe r, PrintStream log) {
+        int n = r.reward().numLabels();
+        List<String> names = r.reward().labels();
+        if (!names.isEmpty() && names.size() != n) {
+            throw new LoroException("reward.labels names " + names.size() + " classes but reward.num_labels is " + n);
+        }
+        Path out = r.outputDir();
+        RecipeTraining.prepareOutput(r);
+        // ---- setup
+        LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
+        long padId = Collator.padId(tokenizer);
+        List<Item> items = new ArrayList<>();
+        for (Recipe.Dataset d : r.datasets()) {
+            if (!d.type().equals("classification")) {
+                throw new LoroException(d.path() + ": reward.num_labels > 1 trains a classifier on 'classification' data"
+                        + " ({\"text\", \"label\"}), not '" + d.type() + "'");
+            }
+            BadRows bad = new BadRows(r.skipBadRowsFor(d));
+            for (Row row : DatasetReader.read(d.path(), bad)) {
+                try {
+                    items.add(item(row, tokenizer, n, names, r.sequenceLen()));
+                } catch (LoroException e) {
+                    bad.handle(e);
+                }
+            }
+            log.printf("data %s: %d labelled texts%s%n", d.path().getFileName(), items.size(),
+                    bad.count() > 0 ? ", " + bad.count() + " bad rows skipped" : "");
+        }
+        Splits.Split<Item> split = Splits.split(items, r.valSetSize(), r.seed());
+        if (split.train().isEmpty()) {
+            throw new LoroException("no training texts (val_set_size " + r.valSetSize() + " of " + items.size() + ")");
+        }
+        int mb = r.microBatchSize();
+        int perEpoch = (split.train().size() + mb - 1) / mb;
+        List<ItemBatch> validation = batches(split.validation(), mb, padId);
+        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), n, r.seed(), DataType.FLOAT32, Device.cpu());
+        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
+        NDArray score = model.parameters().get(HfNames.SCORE);
+        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        boolean lora = adapter != null;
+        Map<String, NDArray> trainable = new LinkedHashMap<>();
+        if (lora) {
+            trainable.putAll(adapter.parameters());
+            trainable.put(HfNames.SCORE, score);
+        } else {
+            trainable.putAll(model.parameters());
+        }
+        int steps = RecipeTraining.totalSteps(r, perEpoch);
+        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
+        log.printf("classifier (%d labels) on %s: %d training / %d validation texts; %d steps%n", n,
+                r.baseModel().getFileName(), split.train().size(), split.validation().size(), steps);
+        // ---- train
+        EpochCursor<ItemBatch> cursor = new EpochCursor<>(
+                e -> batches(Splits.shuffle(split.train(), r.seed() * 1_000_003L + e), mb, padId), perEpoch);
+        LoraAdapter dropout = adapter;
+        MicroBatchLoss loss = (m, step, micro) -> {
+            if (micro == 0 && dropout != null) {
+                dropout.setStep(step);
+            }
+            ItemBatch b = cursor.next();
+            ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits(model, b, m), m.create(b.labels()));
+            return new MicroBatchLoss.Result(ce.loss().mul(b.labels().length), b.labels().length, ce.metrics());
+        };
+        EvalLoss eval = (m, step) -> {
+            double[] e = evaluate(model, validation, m, n, null);
+            return new EvalLoss.Result(e[0], (long) e[2], Map.of("accuracy", e[1] / e[2]));
+        };
+        TrainLoop.Result result = new TrainLoop(RecipeTraining.config(r, steps, !validation.isEmpty()), trainable, optimizer,
+                RecipeTraining.schedule(r, steps), loss).data(cursor).eval(eval).run();
+        // ---- report and save
+        if (adapter != null) {
+            adapter.setTraining(false);
+        }
+        ClassificationLoss.ConfusionMatrix confusion = new ClassificationLoss.ConfusionMatrix(n);
+        double accuracy = Double.NaN;
+        if (!validation.isEmpty()) {
+            try (NDManager m = model.manager().newSubManager()) {
+                double[] e = evaluate(model, validation, m, n, confusion);
+                accuracy = e[1] / e[2];
+            }
+            log.print(report(confusion.counts(), names, accuracy));
+            writeConfusion(out.resolve("confusion.json"), confusion.counts(), names, accuracy);
+        }
+        String dtype = r.export().dtype().yamlName().toUpperCase();
+        Map<String, NDArray> weights = model.parameters();
+        if (lora) {
+            Peft.save(adapter, out.resolve("adapter"), r.baseModel().toString(), "SEQ_CLS", dtype, Map.of("score", score))
+                    .forEach(w -> log.println("warning: " + w));
+            weights = Merge.mergedWeights(model, adapter);
+        }
+        Path modelDir = out.resolve("model");
+        ModelWriter.deleteTree(modelDir);
+        ModelWriter.save(modelDir, model.config().withPadTokenId(padId), weights, dtype, r.baseModel());
+        log.printf("done: %d steps, last train loss %.4f; classifier %s%n", result.steps(), result.lastLoss(), modelDir);
+        if (adapter != null) {
+            adapter.close();
+        }
+        model.close();
+        tokenizer.close();
+        return new Result(modelDir, accuracy, confusion.counts());
+    }
+
+    static Item item(Row row, LoroTokenizer tokenizer, int n, List<String> names, int sequenceLen) {
+        JsonNode text = row.data().get("text");
+        if (text == null || !text.isTextual() || text.asText().isEmpty()) {
+            throw new LoroException(row.where() + ": field 'text' must be a non-empty string");
+        }
+        JsonNode label = row.data().get("label");
+        int index;
+        if (label != null && label.isIntegralNumber()) {
+            index = label.asInt();
+        } else if (label != null && label.isTextual() && names.contains(label.asText())) {
+            index = names.indexOf(label.asText());
+        } else {
+            throw new LoroException(row.where() + ": field 'label' is " + label + "; allowed: an integer in [0, " + n + ")"
+                    + (names.isEmpty() ? " (or set reward.labels to use names)" : " or one of " + names));
+        }
+        if (index < 0 || index >= n) {
+            throw new LoroException(row.where() + ": label " + index + " is outside [0, " + n + ")");
+        }
+        long[] ids = tokenizer.encode(text.asText(), true);
+        if (ids.length > sequenceLen) {
+            ids = java.util.Arrays.copyOf(ids, sequenceLen); // the score reads the last kept token
+        }
+        return new Item(ids, index);
+    }
+
+    static List<ItemBatch> batches(List<Item> items, int mb, long padId) {
+        List<ItemBatch> out = new ArrayList<>();
+        for (int i = 0; i < items.size(); i += mb) {
+            List<Item> part = items.subList(i, Math.min(items.size(), i + mb));
+            int t = part.stream().mapToInt(x -> x.ids().length).max().orElse(1);
+            long[][] ids = new long[part.size()][t];
+            long[][] mask = new long[part.size()][t];
+            long[] labels = new long[part.size()];
+            for (int b = 0; b < part.size(); b++) {
+                java.util.Arrays.fill(ids[b], padId);
+                System.arraycopy(part.get(b).ids(), 0, ids[b], 0, part.get(b).ids().length);
+                java.util.Arrays.fill(mask[b], 0, part.get(b).ids().length, 1L);
+                labels[b] = part.get(b).label();
+            }
+            out.add(new ItemBatch(ids, mask, labels));
+        }
+        return out;
+    }
+
+    static NDArray logits(LlamaModel model, ItemBatch b, NDManager m) {
+        int rows = b.ids().length;
+        int t = b.ids()[0].length;
+        NDArray ids = m.create(Batch.flat(b.ids()), new Shape(rows, t));
+        NDArray mask = m.create(Batch.flat(b.mask()), new Shape(rows, t));
+        return model.classify(model.hiddenStates(ids, mask, null), mask); // (B, N)
+    }
+
+    /** {loss sum, correct, count}; fills {@code confusion} when given. */
+    static double[] evaluate(LlamaModel model, List<ItemBatch> batches, NDManager m, int n,
+                             ClassificationLoss.ConfusionMatrix confusion) {
+        double loss = 0;
+        double correct = 0;
+        double count = 0;
+        for (ItemBatch b : batches) {
+            try (NDManager sm = m.newSubManager()) {
+                NDArray logits = logits(model, b, sm);
+                NDArray labels = sm.create(b.labels());
+                ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits, labels);
+                loss += ce.loss().toType(DataType.FLOAT64, false).getDouble() * b.labels().length;
+                correct += ClassificationLoss.accuracy(logits, labels) * b.labels().length;
+                count += b.labels().length;
+                if (confusion != null) {
+                    confusion.add(logits, labels);
+                }
+            }
+        }
+        return new double[] {loss, correct, count};
+    }
+
+    static String report(long[][] counts, List<String> names, double accuracy) {
+        StringBuilder sb = new StringBuilder(String.format("held-out accuracy %.3f; confusion matrix (rows = true, columns = predicted):%n", accuracy));
+        sb.append(String.format("%14s", ""));
+        for (int j = 0; j < counts.length; j++) {
+            sb.append(String.format("%10s", label(names, j)));
+        }
+        sb.append('\n');
+        for (int i = 0; i < counts.length; i++) {
+            sb.append(String.format("%14s", label(names, i)));
+            for (long c : counts[i]) {
+                sb.append(String.format("%10d", c));
+            }
+            sb.append('\n');
+        }
+        return sb.toString();
+    }
+
+    private static String label(List<String> names, int i) {
+        return names.isEmpty() ? String.valueOf(i) : names.get(i);
+    }
+
+    static void writeConfusion(Path file, long[][] counts, List<String> names, double accuracy) {
+        ObjectMapper json = new ObjectMapper();
+        ObjectNode o = json.createObjectNode();
+        o.put("accuracy", accuracy);
+        o.putPOJO("labels", names);
+        o.putPOJO("confusion", counts);
+        try {
+            ModelWriter.writeAtomically(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
+        } catch (IOException e) {
+            throw new LoroException(file + ": cannot write: " + e.getMessage());
+        }
+    }
+}
