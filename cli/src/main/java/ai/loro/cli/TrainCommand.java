@@ -6,6 +6,7 @@ import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeLoader;
 import ai.loro.dpo.DpoStage;
 import ai.loro.reward.RewardStage;
+import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -59,8 +60,7 @@ final class TrainCommand implements Callable<Integer> {
                 DpoStage.Result res = DpoStage.run(r, System.out);
                 yield res.merged() != null ? res.merged() : res.model();
             }
-            default -> throw new LoroException("stage '" + r.stage().yamlName() + "' is not available yet (available: sft,"
-                    + " reward, dpo)");
+            case PPO -> PpoStage.run(r, System.out).merged();
         };
     }
 

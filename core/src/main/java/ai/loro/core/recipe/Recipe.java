@@ -55,6 +55,7 @@ import org.yaml.snakeyaml.Yaml;
  * @param deterministic    {@code deterministic} (false): libtorch single-threaded, so a resumed run is bit-identical to
  *                         an uninterrupted one even on a busy machine (multi-threaded kernels may split sums
  *                         differently under load); slower
+ * @param ppo              {@code ppo}
  */
 public record Recipe(
         Stage stage,
@@ -90,6 +91,7 @@ public record Recipe(
         Export export,
         Reward reward,
         Dpo dpo,
+        Ppo ppo,
         String quantize,
         boolean deterministic) {
 
@@ -109,6 +111,7 @@ public record Recipe(
         Objects.requireNonNull(export, "export");
         Objects.requireNonNull(reward, "reward");
         Objects.requireNonNull(dpo, "dpo");
+        Objects.requireNonNull(ppo, "ppo");
         Objects.requireNonNull(quantize, "quantize");
     }
 
@@ -201,6 +204,26 @@ public record Recipe(
      */
     public record Dpo(double beta, String lossType, double labelSmoothing, OptionalDouble rpoAlpha,
                       Optional<Path> referenceModel, boolean precomputeRefLogProbs) {}
+
+    /**
+     * {@code ppo}: PPO-based RLHF (TRL's PPOTrainer semantics). Rewards come from
+     * {@code rewardModel} (a sequence-classification checkpoint) and/or the named Java reward
+     * functions, summed; {@code targetKl} set = the adaptive KL controller, else a fixed
+     * {@code klCoef}.
+     */
+    public record Ppo(Optional<Path> rewardModel, List<String> rewardFunctions, OptionalDouble missingEosPenalty,
+                      int rolloutBatchSize, int numMiniBatches, int ppoEpochs, int maxNewTokens, double temperature,
+                      int topK, double topP, double klCoef, String klEstimator, OptionalDouble targetKl,
+                      double klHorizon, double gamma, double lam, double cliprange, double cliprangeValue,
+                      double vfCoef, double entCoef, boolean whitenRewards, int sampleEvery) {
+        public Ppo {
+            Objects.requireNonNull(rewardModel, "rewardModel");
+            rewardFunctions = List.copyOf(rewardFunctions);
+            Objects.requireNonNull(missingEosPenalty, "missingEosPenalty");
+            Objects.requireNonNull(klEstimator, "klEstimator");
+            Objects.requireNonNull(targetKl, "targetKl");
+        }
+    }
 
     /** {@code export}: also write a merged checkpoint, and its dtype. */
     public record Export(boolean merged, Dtype dtype) {
@@ -327,6 +350,30 @@ public record Recipe(
         dpo.referenceModel().ifPresent(p -> dp.put("reference_model", p.toString()));
         dp.put("precompute_ref_log_probs", dpo.precomputeRefLogProbs());
         m.put("dpo", dp);
+        Map<String, Object> pp = new LinkedHashMap<>();
+        ppo.rewardModel().ifPresent(p -> pp.put("reward_model", p.toString()));
+        pp.put("reward_functions", ppo.rewardFunctions());
+        ppo.missingEosPenalty().ifPresent(v -> pp.put("missing_eos_penalty", v));
+        pp.put("rollout_batch_size", ppo.rolloutBatchSize());
+        pp.put("num_mini_batches", ppo.numMiniBatches());
+        pp.put("ppo_epochs", ppo.ppoEpochs());
+        pp.put("max_new_tokens", ppo.maxNewTokens());
+        pp.put("temperature", ppo.temperature());
+        pp.put("top_k", ppo.topK());
+        pp.put("top_p", ppo.topP());
+        pp.put("kl_coef", ppo.klCoef());
+        pp.put("kl_estimator", ppo.klEstimator());
+        ppo.targetKl().ifPresent(v -> pp.put("target_kl", v));
+        pp.put("kl_horizon", ppo.klHorizon());
+        pp.put("gamma", ppo.gamma());
+        pp.put("lam", ppo.lam());
+        pp.put("cliprange", ppo.cliprange());
+        pp.put("cliprange_value", ppo.cliprangeValue());
+        pp.put("vf_coef", ppo.vfCoef());
+        pp.put("ent_coef", ppo.entCoef());
+        pp.put("whiten_rewards", ppo.whitenRewards());
+        pp.put("sample_every", ppo.sampleEvery());
+        m.put("ppo", pp);
         return m;
     }
 
@@ -342,6 +389,7 @@ public record Recipe(
         Map<String, Object> e = (Map<String, Object>) v.get("export");
         Map<String, Object> rw = (Map<String, Object>) v.get("reward");
         Map<String, Object> dp = (Map<String, Object>) v.get("dpo");
+        Map<String, Object> pp = (Map<String, Object>) v.get("ppo");
         return new Recipe(
                 (Stage) v.get("stage"),
                 (Path) v.get("base_model"),
@@ -381,8 +429,21 @@ public record Recipe(
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
                         Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
+                new Ppo(Optional.ofNullable((Path) pp.get("reward_model")), (List<String>) pp.get("reward_functions"),
+                        optDouble(pp.get("missing_eos_penalty")), (Integer) pp.get("rollout_batch_size"),
+                        (Integer) pp.get("num_mini_batches"), (Integer) pp.get("ppo_epochs"),
+                        (Integer) pp.get("max_new_tokens"), (Double) pp.get("temperature"), (Integer) pp.get("top_k"),
+                        (Double) pp.get("top_p"), (Double) pp.get("kl_coef"), (String) pp.get("kl_estimator"),
+                        optDouble(pp.get("target_kl")), (Double) pp.get("kl_horizon"), (Double) pp.get("gamma"),
+                        (Double) pp.get("lam"), (Double) pp.get("cliprange"), (Double) pp.get("cliprange_value"),
+                        (Double) pp.get("vf_coef"), (Double) pp.get("ent_coef"), (Boolean) pp.get("whiten_rewards"),
+                        (Integer) pp.get("sample_every")),
                 (String) v.get("quantize"),
                 (Boolean) v.get("deterministic"));
+    }
+
+    private static OptionalDouble optDouble(Object o) {
+        return o == null ? OptionalDouble.empty() : OptionalDouble.of((Double) o);
     }
 
     private static OptionalInt optInt(Object o) {

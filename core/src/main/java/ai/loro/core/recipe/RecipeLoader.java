@@ -10,6 +10,7 @@ import static ai.loro.core.recipe.Schema.NON_NEGATIVE_INT;
 import static ai.loro.core.recipe.Schema.PATH;
 import static ai.loro.core.recipe.Schema.POSITIVE;
 import static ai.loro.core.recipe.Schema.POSITIVE_INT;
+import static ai.loro.core.recipe.Schema.STRING;
 import static ai.loro.core.recipe.Schema.UNIT_OPEN;
 import static ai.loro.core.recipe.Schema.block;
 import static ai.loro.core.recipe.Schema.choice;
@@ -52,7 +53,7 @@ public final class RecipeLoader {
 
     /** Data set formats known when the caller passes none. */
     public static final List<String> DATASET_TYPES = List.of("alpaca", "openorca", "sharegpt", "messages",
-            "completion", "preference", "hh-rlhf", "oasst", "math-step-dpo", "ultrafeedback", "classification");
+            "completion", "preference", "hh-rlhf", "oasst", "math-step-dpo", "ultrafeedback", "classification", "prompt");
 
     // ---------------------------------------------------------------- the schema, one table per block
 
@@ -87,6 +88,31 @@ public final class RecipeLoader {
             opt("rpo_alpha", NON_NEGATIVE),
             opt("reference_model", PATH),
             opt("precompute_ref_log_probs", BOOL, false));
+
+    /** {@code ppo:} (stage ppo); names as TRL's PPOConfig where it has them. */
+    static final Block PPO = block(
+            opt("reward_model", PATH),
+            opt("reward_functions", listOf(STRING, false, "a list of reward function names"), List.of()),
+            opt("missing_eos_penalty", NON_NEGATIVE),
+            opt("rollout_batch_size", POSITIVE_INT, 8),
+            opt("num_mini_batches", POSITIVE_INT, 1),
+            opt("ppo_epochs", POSITIVE_INT, 4),
+            opt("max_new_tokens", POSITIVE_INT, 64),
+            opt("temperature", POSITIVE, 0.7),
+            opt("top_k", NON_NEGATIVE_INT, 0),
+            opt("top_p", number(v -> v > 0 && v <= 1, "a number in (0, 1]"), 1.0),
+            opt("kl_coef", NON_NEGATIVE, 0.05),
+            opt("kl_estimator", choice(List.of("k1", "k3")), "k1"),
+            opt("target_kl", POSITIVE),
+            opt("kl_horizon", POSITIVE, 10000.0),
+            opt("gamma", number(v -> v >= 0 && v <= 1, "a number in [0, 1]"), 1.0),
+            opt("lam", number(v -> v >= 0 && v <= 1, "a number in [0, 1]"), 0.95),
+            opt("cliprange", POSITIVE, 0.2),
+            opt("cliprange_value", POSITIVE, 0.2),
+            opt("vf_coef", NON_NEGATIVE, 0.1),
+            opt("ent_coef", NON_NEGATIVE, 0.0),
+            opt("whiten_rewards", BOOL, false),
+            opt("sample_every", NON_NEGATIVE_INT, 10));
 
     static final Block EXPORT = block(
             opt("merged", BOOL, false),
@@ -137,7 +163,8 @@ public final class RecipeLoader {
             opt("progress_bar", BOOL, true),
             opt("export", new BlockType(EXPORT)),
             opt("reward", new BlockType(REWARD)),
-            opt("dpo", new BlockType(DPO)));
+            opt("dpo", new BlockType(DPO)),
+            opt("ppo", new BlockType(PPO)));
 
     private static void checkTop(YMap node, Map<String, Object> values, String path) {
         YEntry steps = node.entries().get("warmup_steps");

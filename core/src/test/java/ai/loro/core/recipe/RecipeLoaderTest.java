@@ -233,7 +233,7 @@ class RecipeLoaderTest {
         fails(MINIMAL, "--set lerning_rate: unknown key 'lerning_rate' in the top level (allowed: adam_beta1, adam_beta2,"
                 + " adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, dpo, eval_steps, export,"
                 + " gradient_accumulation_steps, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
-                + " micro_batch_size, num_epochs, output_dir, packing, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
+                + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)", "lerning_rate=1");
         fails(MINIMAL, "--set datasets.3.path: index 3 is out of range ('datasets' has 1 entries; use 1 to add one)",
@@ -253,7 +253,7 @@ class RecipeLoaderTest {
         fails(MINIMAL + "lerning_rate: 1e-4\n", "F:7: unknown key 'lerning_rate' in the top level (allowed: adam_beta1,"
                 + " adam_beta2, adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, dpo, eval_steps, export,"
                 + " gradient_accumulation_steps, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
-                + " micro_batch_size, num_epochs, output_dir, packing, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
+                + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)");
         fails(MINIMAL + "adapter:\n  r: 4\n  lora_alpha: 8\n", "F:9: unknown key 'lora_alpha' in 'adapter' (allowed:"
@@ -294,7 +294,7 @@ class RecipeLoaderTest {
                 + " (did you mean 'lora'?)");
         fails(MINIMAL.replace("stage: sft", "stage: grpo"), "F:1: 'stage' must be one of sft|reward|dpo|ppo, got 'grpo'");
         fails(MINIMAL.replace("type: alpaca", "type: alpacca"), "F:6: 'datasets.0.type' must be one of alpaca|openorca|"
-                + "sharegpt|messages|completion|preference|hh-rlhf|oasst|math-step-dpo|ultrafeedback|classification, got 'alpacca'"
+                + "sharegpt|messages|completion|preference|hh-rlhf|oasst|math-step-dpo|ultrafeedback|classification|prompt, got 'alpacca'"
                 + " (did you mean 'alpaca'?)");
         fails(MINIMAL + "chat_template: jinja\n", "F:7: 'chat_template' must be one of tokenizer|llama3|chatml|alpaca|"
                 + "llama2, got 'jinja'");
