@@ -138,25 +138,25 @@ public final class DpoLoss {
         NDArray h = pc.sub(pr).sub(rc.sub(rr)); // (B) logits = policy gap − reference gap
         NDArray losses = switch (o.type()) { // (B)
             case SIGMOID -> {
-                NDArray bh = h.mul(beta);
-                NDArray l = LossOps.logSigmoid(bh).neg().mul(1 - eps);
-                yield eps == 0 ? l : l.sub(LossOps.logSigmoid(bh.neg()).mul(eps));
+                NDArray bh = LossOps.times(h, beta);
+                NDArray l = LossOps.times(LossOps.logSigmoid(bh).neg(), 1 - eps);
+                yield eps == 0 ? l : l.sub(LossOps.times(LossOps.logSigmoid(bh.neg()), eps));
             }
             case ROBUST -> {
-                NDArray bh = h.mul(beta);
-                NDArray l = LossOps.logSigmoid(bh).neg().mul(1 - eps);
+                NDArray bh = LossOps.times(h, beta);
+                NDArray l = LossOps.times(LossOps.logSigmoid(bh).neg(), 1 - eps);
                 if (eps != 0) {
-                    l = l.add(LossOps.logSigmoid(bh.neg()).mul(eps));
+                    l = l.add(LossOps.times(LossOps.logSigmoid(bh.neg()), eps));
                 }
-                yield l.div(1 - 2 * eps);
+                yield LossOps.times(l, 1 / (1 - 2 * eps));
             }
-            case HINGE -> h.mul(-beta).add(1).maximum(0);
+            case HINGE -> LossOps.times(h, -beta).add(1).maximum(0);
             case IPO -> h.sub(1 / (2 * beta)).square();
         };
         NDArray loss = losses.mean();
         Map<String, Double> metrics = new LinkedHashMap<>();
         if (o.rpoAlpha() != null) {
-            loss = loss.add(chosenNll.mul(o.rpoAlpha()));
+            loss = loss.add(LossOps.times(chosenNll, o.rpoAlpha()));
         }
         NDArray chosenRewards = pc.sub(rc).stopGradient().mul(beta); // (B)
         NDArray rejectedRewards = pr.sub(rr).stopGradient().mul(beta); // (B)

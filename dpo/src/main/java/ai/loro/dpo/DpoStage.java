@@ -6,6 +6,7 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
@@ -90,7 +91,7 @@ public final class DpoStage {
             }
             PreferenceBatch b = cursor.next();
             DpoLoss.Result res = pairLoss(policy, ref, b, m, options);
-            return new MicroBatchLoss.Result(res.loss().mul(b.pairs()), b.pairs(), res.metrics());
+            return new MicroBatchLoss.Result(LossOps.times(res.loss(), b.pairs()), b.pairs(), res.metrics());
         };
         EvalLoss eval = (m, step) -> {
             if (dropout != null) {

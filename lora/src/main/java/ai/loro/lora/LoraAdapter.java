@@ -322,7 +322,7 @@ public final class LoraAdapter implements AutoCloseable {
             }
             NDArray down = Linear.linear(in, m.a()).singletonOrThrow(); // (B, T, r)
             NDArray up = Linear.linear(down, m.b()).singletonOrThrow(); // (B, T, out)
-            return up.mul(scale);
+            return up.mul(scale); // scale: a cached array that outlives every backward pass
         }
     }
 }

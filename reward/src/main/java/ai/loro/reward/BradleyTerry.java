@@ -31,7 +31,7 @@ public final class BradleyTerry {
         NDArray logits = margin == null ? diff : diff.sub(margin); // (B)
         NDArray loss = LossOps.logSigmoid(logits).neg().mean(); // ()
         if (centerRewardsCoefficient > 0) {
-            loss = loss.add(chosenRewards.add(rejectedRewards).square().mean().mul(centerRewardsCoefficient));
+            loss = loss.add(LossOps.times(chosenRewards.add(rejectedRewards).square().mean(), centerRewardsCoefficient));
         }
         Map<String, Double> metrics = new LinkedHashMap<>();
         NDArray d = diff.stopGradient();

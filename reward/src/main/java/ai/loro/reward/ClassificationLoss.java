@@ -47,7 +47,7 @@ public final class ClassificationLoss {
         }
         NDArray target = LossOps.create(logits, onehot, logits.getShape()); // (B, N)
         NDArray logp = logits.logSoftmax(1); // (B, N)
-        NDArray loss = logp.mul(target).sum().neg().div(counted); // () −Σ_i log p_i[y_i] / #labelled
+        NDArray loss = LossOps.times(logp.mul(target).sum().neg(), 1.0 / counted); // () −Σ_i log p_i[y_i] / #labelled
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("accuracy", accuracy(logits, labels));
         return new Result(loss, metrics);

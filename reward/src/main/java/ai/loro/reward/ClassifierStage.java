@@ -7,6 +7,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
+import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.quant.Quantization;
@@ -117,7 +118,7 @@ public final class ClassifierStage {
             }
             ItemBatch b = cursor.next();
             ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits(model, b, m), m.create(b.labels()));
-            return new MicroBatchLoss.Result(ce.loss().mul(b.labels().length), b.labels().length, ce.metrics());
+            return new MicroBatchLoss.Result(LossOps.times(ce.loss(), b.labels().length), b.labels().length, ce.metrics());
         };
         EvalLoss eval = (m, step) -> {
             double[] e = evaluate(model, validation, m, n, null);

@@ -8,6 +8,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
+import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.quant.Quantization;
 import ai.loro.core.model.ModelWriter;
@@ -86,7 +87,7 @@ public final class RewardStage {
             PreferenceBatch b = cursor.next();
             BradleyTerry.Result bt = pairLoss(model, b, m, r.reward());
             int pairs = b.pairs();
-            return new MicroBatchLoss.Result(bt.loss().mul(pairs), pairs, bt.metrics());
+            return new MicroBatchLoss.Result(LossOps.times(bt.loss(), pairs), pairs, bt.metrics());
         };
         EvalLoss eval = (m, step) -> {
             if (dropout != null) {

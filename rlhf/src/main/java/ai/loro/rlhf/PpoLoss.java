@@ -71,8 +71,7 @@ public final class PpoLoss {
         NDArray l2 = vClipped.sub(ret).square();
         // a libtorch-owned 0.5: autograd keeps the factor for the backward pass, and DJL's mul(Number)
         // frees its Java-backed scalar right after the op
-        NDArray half = v.getManager().full(new ai.djl.ndarray.types.Shape(), 0.5f, v.getDataType());
-        NDArray loss = LossOps.maskedMean(l1.maximum(l2), mask).mul(half); // ()
+        NDArray loss = LossOps.times(LossOps.maskedMean(l1.maximum(l2), mask), 0.5); // ()
         Map<String, Double> metrics = new LinkedHashMap<>();
         metrics.put("ppo/loss/value", LossOps.scalar(loss));
         metrics.put("ppo/val/vpred", LossOps.scalar(LossOps.maskedMean(v.stopGradient(), mask)));

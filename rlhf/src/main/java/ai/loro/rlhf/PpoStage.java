@@ -241,20 +241,11 @@ public final class PpoStage {
         NDArray resp = Rollout.rows(m, ro.responseIds(), ro.responseLen(), rows);
         NDArray hidden = model.hiddenStates(ids, att, null); // (b, P + R, H)
         NDArray h = hidden.get(new NDIndex(":, {}:{}, :", p - 1, len - 1)); // (b, R, H): the states that predict the response
-        NDArray logits = model.logits(h).div(constant(m, temperature + 1e-7)); // (b, R, V)
+        NDArray logits = LossOps.times(model.logits(h), 1 / (temperature + 1e-7)); // (b, R, V)
         NDArray lp = logits.logSoftmax(-1).gather(resp.expandDims(-1), -1).squeeze(-1); // (b, R)
         return new Forward(lp, head == null ? null : head.forward(h), logits);
     }
 
-    /**
-     * A scalar that libtorch owns. Not {@code x.mul(2.0)}: DJL makes that scalar from a Java direct
-     * buffer and closes it right after the op, but autograd keeps the tensor for the backward pass;
-     * once the garbage collector frees the buffer, the backward reads freed memory (gradients that
-     * change from run to run, or NaN).
-     */
-    static NDArray constant(NDManager m, double value) {
-        return m.full(new ai.djl.ndarray.types.Shape(), (float) value, DataType.FLOAT32);
-    }
 
     record StepOutput(Map<String, Double> metrics, Rollout rollout, double[] scores) {}
 
@@ -415,11 +406,11 @@ public final class PpoStage {
                                 Rollout.rows(sm, advantages, len, rows), mask, cfg.cliprange());
                         PpoLoss.Result vf = PpoLoss.value(f.values(), Rollout.rows(sm, oldValues, len, rows),
                                 Rollout.rows(sm, returns, len, rows), mask, cfg.cliprangeValue());
-                        NDArray loss = pg.loss().add(vf.loss().mul(constant(sm, cfg.vfCoef())));
+                        NDArray loss = pg.loss().add(LossOps.times(vf.loss(), cfg.vfCoef()));
                         NDArray entropy = cfg.entCoef() > 0 ? PpoLoss.entropy(f.logits(), mask)
                                 : PpoLoss.entropy(f.logits().stopGradient(), mask);
                         if (cfg.entCoef() > 0) {
-                            loss = loss.sub(entropy.mul(constant(sm, cfg.entCoef())));
+                            loss = loss.sub(LossOps.times(entropy, cfg.entCoef()));
                         }
                         mm.putAll(pg.metrics());
                         mm.putAll(vf.metrics());

@@ -11,6 +11,7 @@ import ai.djl.nn.Activation;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.training.GradientCollector;
+import ai.loro.core.loss.LossOps;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
@@ -60,13 +61,13 @@ public final class BareTrainStep {
         NDArray[] ab = lora.get(module);
         if (ab != null) {
             NDArray a = Linear.linear(x, ab[0]).singletonOrThrow();
-            y = y.add(Linear.linear(a, ab[1]).singletonOrThrow().mul(loraScale));
+            y = y.add(LossOps.times(Linear.linear(a, ab[1]).singletonOrThrow(), loraScale));
         }
         return y;
     }
 
     private NDArray rms(NDArray x, String weight) {
-        return x.mul(x.square().mean(new int[] {-1}, true).add(eps).pow(-0.5)).mul(w.get(weight));
+        return x.mul(x.square().mean(new int[] {-1}, true).add(eps).pow(LossOps.constant(x, -0.5))).mul(w.get(weight));
     }
 
     private NDArray rope(NDArray x) { // (B, H, T, D)
@@ -89,7 +90,7 @@ public final class BareTrainStep {
                 int rep = heads / kvHeads;
                 k = k.expandDims(2).broadcast(b, kvHeads, rep, t, headDim).reshape(b, heads, t, headDim);
                 v = v.expandDims(2).broadcast(b, kvHeads, rep, t, headDim).reshape(b, heads, t, headDim);
-                NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(1.0 / Math.sqrt(headDim)).add(causal).softmax(-1).matMul(v);
+                NDArray att = q.matMul(k.transpose(0, 1, 3, 2)).mul(LossOps.constant(q, 1.0 / Math.sqrt(headDim))).add(causal).softmax(-1).matMul(v);
                 x = x.add(lin(att.transpose(0, 2, 1, 3).reshape(b, t, heads * headDim), p + "self_attn.o_proj"));
                 h = rms(x, p + "post_attention_layernorm.weight");
                 NDArray g = lin(h, p + "mlp.gate_proj");

@@ -132,6 +132,23 @@ public final class LossOps {
     }
 
     /** The value of a 0-d or single-element array as a double (detached; a host sync). */
+    /**
+     * A 0-d constant that libtorch owns, in {@code like}'s dtype and manager, for factors that autograd
+     * saves for the backward pass. DJL's {@code x.mul(2.0)}, {@code div(n)} or {@code pow(-0.5)} make the
+     * scalar from a Java direct buffer and close it right after the op; autograd keeps the tensor, and
+     * once the garbage collector frees the buffer the backward pass reads freed memory (gradients that
+     * differ from run to run, or NaN). Every scalar factor in a differentiated expression goes through here.
+     */
+    public static NDArray constant(NDArray like, double value) {
+        return like.getManager().full(new Shape(), (float) value, like.getDataType() == DataType.FLOAT64
+                ? DataType.FLOAT64 : like.getDataType());
+    }
+
+    /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */
+    public static NDArray times(NDArray x, double value) {
+        return x.mul(constant(x, value));
+    }
+
     public static double scalar(NDArray x) {
         return x.stopGradient().toType(DataType.FLOAT64, false).getDouble();
     }

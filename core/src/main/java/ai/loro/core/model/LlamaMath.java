@@ -6,6 +6,7 @@ import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
+import ai.loro.core.loss.LossOps;
 
 /**
  * The math of a Llama decoder, one static function per block, following transformers'
@@ -20,25 +21,6 @@ public final class LlamaMath {
         return dtype == DataType.FLOAT16 ? -65504.0 : -1e30;
     }
 
-    /**
-     * A 0-d array that libtorch owns, on {@code like}'s manager, for factors autograd saves for the
-     * backward pass. DJL's {@code x.mul(2.0)} / {@code pow(-0.5)} make the scalar from a Java direct
-     * buffer and close it right after the op; autograd keeps the tensor, and once the garbage
-     * collector frees the buffer the backward pass reads freed memory (gradients that differ from
-     * run to run). Same kernels and values as before: results are bit-identical.
-     */
-    static NDArray ownedScalar(NDArray like, double value) {
-        // fp64 for fp64 models, else fp32 (what the kernels read a double scalar as for fp32 and fp16)
-        DataType t = like.getDataType() == DataType.FLOAT64 ? DataType.FLOAT64 : DataType.FLOAT32;
-        NDArray java = like.getManager().create(value);
-        NDArray cast = java.toType(t, false);
-        NDArray owned = cast.duplicate(); // a clone: libtorch's own memory
-        if (cast != java) {
-            cast.close();
-        }
-        java.close();
-        return owned;
-    }
 
     /**
      * RMSNorm: {@code weight * (x / sqrt(mean(x²) + eps))}, the normalisation computed in at least
@@ -48,7 +30,7 @@ public final class LlamaMath {
         DataType in = x.getDataType();
         NDArray wide = in == DataType.FLOAT16 ? x.toType(DataType.FLOAT32, false) : x;
         NDArray variance = wide.square().mean(new int[] {-1}, true); // (..., 1)
-        NDArray normed = wide.mul(variance.add(eps).pow(ownedScalar(variance, -0.5)));
+        NDArray normed = wide.mul(variance.add(eps).pow(LossOps.constant(variance, -0.5)));
         return normed.toType(in, false).mul(weight);
     }
 
@@ -135,7 +117,7 @@ public final class LlamaMath {
             v = repeatKv(v, nRep);
         }
         double scale = 1.0 / Math.sqrt(qs[3]);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(ownedScalar(q, scale)).add(bias); // (B, H, T, S)
+        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(LossOps.constant(q, scale)).add(bias); // (B, H, T, S)
         DataType in = scores.getDataType();
         NDArray probs = in == DataType.FLOAT16
                 ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(in, false)
