@@ -71,14 +71,14 @@ final class TrainCommand implements Callable<Integer> {
             List<String> overrides = new ArrayList<>(s.set());
             p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
             s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir)));
+            s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model=" + resolve(ref, outputs, dir)));
             if (p.consumed().contains(s.name())) {
                 overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
             }
             Path recipePath = s.recipe();
             Recipe r = RecipeLoader.load(recipePath, overrides);
-            if (s.rewardModel().isPresent()) {
-                throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage"
-                        + " takes; ppo is not available yet");
+            if (s.rewardModel().isPresent() && r.stage() != Recipe.Stage.PPO) {
+                throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage takes");
             }
             System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage().yamlName(), recipePath);
             Path produced = runStage(r);

@@ -140,8 +140,15 @@ public final class LossOps {
      * differ from run to run, or NaN). Every scalar factor in a differentiated expression goes through here.
      */
     public static NDArray constant(NDArray like, double value) {
-        return like.getManager().full(new Shape(), (float) value, like.getDataType() == DataType.FLOAT64
-                ? DataType.FLOAT64 : like.getDataType());
+        NDManager m = like.getManager();
+        try (NDArray javaBacked = m.create(value)) { // FLOAT64, exact
+            NDArray typed = javaBacked.toType(like.getDataType(), false);
+            NDArray owned = typed.duplicate(); // a clone in libtorch's own memory
+            if (typed != javaBacked) {
+                typed.close();
+            }
+            return owned;
+        }
     }
 
     /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */
