@@ -21,6 +21,7 @@ import ai.loro.core.train.AdamW;
 import ai.loro.core.train.Checkpoints;
 import ai.loro.core.train.GradClip;
 import ai.loro.core.train.Schedule;
+import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.TrainLoop;
 import ai.loro.core.quant.Quantization;
@@ -115,7 +116,7 @@ public final class PpoStage {
             start = state.path("step").asInt();
             Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
             @SuppressWarnings("unchecked")
-            Map<String, Object> ks = JsonlLog.JSON.convertValue(state.path("kl_controller"), Map.class);
+            Map<String, Object> ks = MetricsLog.JSON.convertValue(state.path("kl_controller"), Map.class);
             kl = KlController.fromState(KlController.State.fromMap(ks));
             log.printf("resuming from %s (step %d of %d)%n", ckpt.get(), start, steps);
         }
@@ -138,8 +139,8 @@ public final class PpoStage {
         Map<String, Double> last = Map.of();
         NDManager base = NDManager.newBaseManager(Device.cpu());
         base.setName("ppo");
-        try (base; JsonlLog metrics = new JsonlLog(out.resolve("metrics.jsonl"), start);
-             JsonlLog samples = new JsonlLog(out.resolve("samples.jsonl"), start)) {
+        try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
+             MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
             Step step = new Step(r, policy, rewardModel, functions, valueHead, optimizer, generator, prompts, padId);
             for (int k = start; k < steps; k++) {
                 int done = k + 1;
@@ -147,11 +148,11 @@ public final class PpoStage {
                 double coef = kl.value();
                 StepOutput o = step.run(base, k, seed, coef, lr);
                 kl.update(o.metrics().get("objective/kl"), batch);
-                ObjectNode line = JsonlLog.JSON.createObjectNode();
+                ObjectNode line = MetricsLog.JSON.createObjectNode();
                 line.put("step", done);
                 line.put("split", "train");
-                JsonlLog.put(line, "lr", lr);
-                o.metrics().forEach((key, v) -> JsonlLog.put(line, key, v));
+                MetricsLog.put(line, "lr", lr);
+                o.metrics().forEach((key, v) -> MetricsLog.put(line, key, v));
                 metrics.write(line);
                 last = o.metrics();
                 if (cfg.sampleEvery() > 0 && (done % cfg.sampleEvery() == 0 || done == 1)) {
@@ -444,19 +445,19 @@ public final class PpoStage {
 
     private static void save(Path out, int done, long seed, int steps, long dataPosition, Map<String, NDArray> trainable,
                              AdamW optimizer, KlController kl, Recipe r) {
-        ObjectNode state = JsonlLog.JSON.createObjectNode();
+        ObjectNode state = MetricsLog.JSON.createObjectNode();
         state.put("format", 1);
         state.put("stage", "ppo");
         state.put("step", done);
         state.put("seed", seed);
         state.put("max_steps", steps);
         state.putObject("optimizer").put("step", optimizer.stepCount());
-        state.set("kl_controller", JsonlLog.JSON.valueToTree(kl.state().toMap()));
+        state.set("kl_controller", MetricsLog.JSON.valueToTree(kl.state().toMap()));
         state.put("data", dataPosition);
         Checkpoints.save(out, done, trainable, optimizer.state(), state, r.saveTotalLimit().orElse(0));
     }
 
-    private static void printSamples(PrintStream log, int step, StepOutput o, JsonlLog samples) {
+    private static void printSamples(PrintStream log, int step, StepOutput o, MetricsLog samples) {
         Rollout ro = o.rollout();
         log.printf("samples at step %d:%n  %-32s | %-40s | %s%n", step, "prompt (end)", "response (start)", "reward");
         for (int i = 0; i < ro.batch(); i++) {
@@ -465,14 +466,14 @@ public final class PpoStage {
             if (i < 4) {
                 log.printf(Locale.ROOT, "  %-32s | %-40s | %.4f%n", clip(tail(p.text(), 32)), clip(head(response, 40)), o.scores()[i]);
             }
-            ObjectNode line = JsonlLog.JSON.createObjectNode();
+            ObjectNode line = MetricsLog.JSON.createObjectNode();
             line.put("step", step);
             line.put("prompt", p.text());
             line.put("response", response);
             if (p.answer() != null) {
                 line.put("answer", p.answer());
             }
-            JsonlLog.put(line, "reward", o.scores()[i]);
+            MetricsLog.put(line, "reward", o.scores()[i]);
             line.put("finish_reason", ro.responses().get(i).finishReason());
             samples.write(line);
         }

@@ -13,9 +13,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.List;
 
-/** {@code metrics.jsonl}: one JSON object per line, flushed per line. */
-final class MetricsLog implements AutoCloseable {
-    static final ObjectMapper JSON = new ObjectMapper();
+/** A JSON-lines run log ({@code metrics.jsonl}, {@code samples.jsonl}): one object with a {@code step} per line, flushed per line. */
+public final class MetricsLog implements AutoCloseable {
+    public static final ObjectMapper JSON = new ObjectMapper();
 
     private final Path file;
     private final BufferedWriter out;
@@ -25,7 +25,7 @@ final class MetricsLog implements AutoCloseable {
      * ({@code startStep == 0}) starts an empty file; a resumed one keeps only the lines up to
      * {@code startStep}, dropping those the crashed run wrote after its last checkpoint.
      */
-    MetricsLog(Path file, int startStep) {
+    public MetricsLog(Path file, int startStep) {
         this.file = file;
         try {
             Files.createDirectories(file.toAbsolutePath().getParent());
@@ -53,11 +53,11 @@ final class MetricsLog implements AutoCloseable {
             }
             out.flush();
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot write metrics: " + e.getMessage(), e);
+            throw new LoroException(file + ": cannot write: " + e.getMessage(), e);
         }
     }
 
-    static ObjectNode line(int step, String split) {
+    public static ObjectNode line(int step, String split) {
         ObjectNode o = JSON.createObjectNode();
         o.put("step", step);
         o.put("split", split);
@@ -65,7 +65,7 @@ final class MetricsLog implements AutoCloseable {
     }
 
     /** Puts a number, or null where it is NaN or infinite (JSON has neither). */
-    static void put(ObjectNode o, String key, double value) {
+    public static void put(ObjectNode o, String key, double value) {
         if (Double.isFinite(value)) {
             o.put(key, value);
         } else {
@@ -73,13 +73,13 @@ final class MetricsLog implements AutoCloseable {
         }
     }
 
-    void write(ObjectNode line) {
+    public void write(ObjectNode line) {
         try {
             out.write(JSON.writeValueAsString(line));
             out.write('\n');
             out.flush();
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot write metrics: " + e.getMessage(), e);
+            throw new LoroException(file + ": cannot write: " + e.getMessage(), e);
         }
     }
 
@@ -88,7 +88,7 @@ final class MetricsLog implements AutoCloseable {
         try {
             out.close();
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot write metrics: " + e.getMessage(), e);
+            throw new LoroException(file + ": cannot write: " + e.getMessage(), e);
         }
     }
 }
