@@ -114,6 +114,30 @@ class TrainPreferenceTest {
     }
 
     @Test
+    void separateOrPrecomputedReferenceEqualsTheAdapterOffReference() throws Exception {
+        String common = "max_steps: 3\ndeterministic: true\n";
+        assertEquals(0, CliTest.run("train", recipe("ref-off", "dpo", "pref.jsonl", "preference",
+                common + "dpo:\n  beta: 0.1\n").toString()).code());
+        CliTest.Run run = CliTest.run("train", recipe("ref-file", "dpo", "pref.jsonl", "preference",
+                common + "dpo:\n  beta: 0.1\n  reference_model: base\n  precompute_ref_log_probs: true\n").toString());
+        assertEquals(0, run.code(), run.err());
+        // the base with the adapter off is exactly the base: both references train the same adapter
+        Fixtures.assertSameTensors(tmp.resolve("runs/ref-off/adapter/adapter_model.safetensors"),
+                tmp.resolve("runs/ref-file/adapter/adapter_model.safetensors"));
+    }
+
+    @Test
+    void rewardModelFullFineTuningWritesOnlyTheModel() throws Exception {
+        Path r = recipe("rm-full", "reward", "hh.jsonl", "hh-rlhf", "max_steps: 3\n");
+        Files.writeString(r, Files.readString(r).replace("  type: lora", "  type: none"));
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(Files.exists(tmp.resolve("runs/rm-full/model/model.safetensors")));
+        assertFalse(Files.exists(tmp.resolve("runs/rm-full/adapter")));
+        assertTrue(Files.readString(tmp.resolve("runs/rm-full/model/config.json")).contains("LlamaForSequenceClassification"));
+    }
+
+    @Test
     void killedDpoRunResumesToTheSameAdapter() throws Exception {
         String extra = "max_steps: 10\nsave_steps: 2\ndeterministic: true\ndpo:\n  beta: 0.2\n  loss_type: ipo\n";
         Path straight = recipe("dpo-straight", "dpo", "pref.jsonl", "preference", extra);
