@@ -140,15 +140,33 @@ public final class LossOps {
      * differ from run to run, or NaN). Every scalar factor in a differentiated expression goes through here.
      */
     public static NDArray constant(NDArray like, double value) {
-        NDManager m = like.getManager();
-        try (NDArray javaBacked = m.create(value)) { // FLOAT64, exact
-            NDArray typed = javaBacked.toType(like.getDataType(), false);
-            NDArray owned = typed.duplicate(); // a clone in libtorch's own memory
-            if (typed != javaBacked) {
-                typed.close();
+        // cached per (device, dtype, value) in a long-lived manager: made once, never per step
+        String key = like.getDevice() + "/" + like.getDataType() + "/" + Double.doubleToLongBits(value);
+        return CONSTANTS.computeIfAbsent(key, k -> {
+            NDManager m = constantsManager(like);
+            try (NDArray javaBacked = m.create(value)) { // FLOAT64, exact
+                NDArray typed = javaBacked.toType(like.getDataType(), false);
+                NDArray owned = typed.duplicate(); // a clone in libtorch's own memory
+                if (typed != javaBacked) {
+                    typed.close();
+                }
+                ai.djl.ndarray.NDScope.unregister(owned);
+                return owned;
             }
-            return owned;
-        }
+        });
+    }
+
+    private static final java.util.concurrent.ConcurrentMap<String, NDArray> CONSTANTS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+    private static final java.util.concurrent.ConcurrentMap<String, NDManager> CONSTANT_MANAGERS =
+            new java.util.concurrent.ConcurrentHashMap<>();
+
+    private static NDManager constantsManager(NDArray like) {
+        return CONSTANT_MANAGERS.computeIfAbsent(like.getDevice().toString(), d -> {
+            NDManager m = NDManager.newBaseManager(like.getDevice());
+            m.setName("loro-constants");
+            return m;
+        });
     }
 
     /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */

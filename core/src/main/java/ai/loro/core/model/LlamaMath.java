@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.djl.nn.Activation;
 import ai.loro.core.loss.LossOps;
 
@@ -109,27 +108,29 @@ public final class LlamaMath {
      * @return (B, H, T, D)
      */
     public static NDArray attention(NDArray q, NDArray k, NDArray v, NDArray bias) {
-        long[] qs = q.getShape().getShape();
+        long[] qs = q.getShape().getShape(); // (B, H, T, D)
+        long b = qs[0], heads = qs[1], t = qs[2], d = qs[3];
         long kvHeads = k.getShape().get(1);
-        long nRep = qs[1] / kvHeads;
+        long s = k.getShape().get(2);
+        long nRep = heads / kvHeads;
+        // grouped queries without copying keys/values: heads h = kv·nRep + r share kv head kv, so
+        // (B, H, T, D) viewed as (B, KV, nRep·T, D) multiplies each kv head's K/V once
+        NDArray qg = nRep > 1 ? q.reshape(b, kvHeads, nRep * t, d) : q;
+        NDArray scores = qg.matMul(k.transpose(0, 1, 3, 2)).mul(LossOps.constant(q, 1.0 / Math.sqrt(d))); // (B, KV, nRep·T, S)
         if (nRep > 1) {
-            k = repeatKv(k, nRep);
-            v = repeatKv(v, nRep);
+            scores = scores.reshape(b, heads, t, s);
         }
-        double scale = 1.0 / Math.sqrt(qs[3]);
-        NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(LossOps.constant(q, scale)).add(bias); // (B, H, T, S)
+        scores = scores.add(bias); // (B, H, T, S)
         DataType in = scores.getDataType();
         NDArray probs = in == DataType.FLOAT16
                 ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(in, false)
                 : scores.softmax(-1);
-        return probs.matMul(v);
+        if (nRep == 1) {
+            return probs.matMul(v);
+        }
+        return probs.reshape(b, kvHeads, nRep * t, s).matMul(v).reshape(b, heads, t, d); // (B, H, T, D)
     }
 
-    /** (B, KV, S, D) → (B, KV·nRep, S, D), each kv head repeated nRep times in place. */
-    static NDArray repeatKv(NDArray x, long nRep) {
-        long[] s = x.getShape().getShape();
-        return x.expandDims(2).broadcast(new Shape(s[0], s[1], nRep, s[2], s[3])).reshape(s[0], s[1] * nRep, s[2], s[3]);
-    }
 
     /** SiLU(x) = x · σ(x). */
     public static NDArray silu(NDArray x) {
