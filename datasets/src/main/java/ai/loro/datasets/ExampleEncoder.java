@@ -6,10 +6,8 @@ import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import ai.loro.datasets.TurnBoundaries.Piece;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Samples to token ids and loss masks.
@@ -39,9 +37,9 @@ public final class ExampleEncoder {
 
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
+    private final ChatRendering chat;
     private final ChatTemplate template;
     private final boolean alpacaTemplate;
-    private final Map<String, Object> vars;
     private final Long bosToPrepend;
     private final List<String> endOfTurnTokens;
     private final EncodeStats stats = new EncodeStats();
@@ -49,24 +47,11 @@ public final class ExampleEncoder {
     public ExampleEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
         this.tokenizer = tokenizer;
         this.options = options;
-        ChatTemplate t = options.template();
-        if (t == null) {
-            try {
-                t = tokenizer.chatTemplate();
-            } catch (LoroException e) {
-                t = null; // reported when a conversation is rendered
-            }
-        }
-        this.template = t;
+        this.chat = new ChatRendering(tokenizer, options);
+        this.template = chat.template;
         this.alpacaTemplate = template != null && template.source().equals(ChatTemplate.builtin("alpaca").source());
-        Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
-        v.putAll(options.templateVariables());
-        this.vars = v;
-        long[] with = tokenizer.encode("a", true);
-        long[] without = tokenizer.encode("a", false);
-        Long bos = tokenizer.bosId();
-        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
-        this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
+        this.bosToPrepend = chat.bosToPrepend;
+        this.endOfTurnTokens = chat.endOfTurnTokens;
     }
 
     public EncodeOptions options() {
@@ -154,14 +139,11 @@ public final class ExampleEncoder {
     }
 
     private String render(List<ChatMessage> msgs, boolean generationPrompt) {
-        if (template != null) {
-            return template.render(msgs, generationPrompt, vars);
-        }
-        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
+        return chat.render(msgs, generationPrompt);
     }
 
     private String templateName() {
-        return template != null ? template.name() : "chat template";
+        return chat.templateName();
     }
 
     /** A text piece of the render and whether it is trained. */
@@ -269,7 +251,7 @@ public final class ExampleEncoder {
     }
 
     private static String quote(String s) {
-        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r") + "\"";
+        return ChatRendering.quote(s);
     }
 
     /** The chat template cannot be used to locate assistant turns (a data set-wide error, never skipped). */

@@ -6,10 +6,8 @@ import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import ai.loro.datasets.TurnBoundaries.Piece;
 import java.util.List;
-import java.util.Map;
 
 /**
  * Preference pairs to token ids and loss masks, for DPO and reward-model training.
@@ -39,8 +37,8 @@ public final class PreferenceEncoder {
 
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
+    private final ChatRendering chat;
     private final ChatTemplate template;
-    private final Map<String, Object> vars;
     private final Long bosToPrepend;
     private final List<String> endOfTurnTokens;
     private final PreferenceStats stats = new PreferenceStats();
@@ -48,23 +46,10 @@ public final class PreferenceEncoder {
     public PreferenceEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
         this.tokenizer = tokenizer;
         this.options = options;
-        ChatTemplate t = options.template();
-        if (t == null) {
-            try {
-                t = tokenizer.chatTemplate();
-            } catch (LoroException e) {
-                t = null; // reported when a prompt is rendered
-            }
-        }
-        this.template = t;
-        Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
-        v.putAll(options.templateVariables());
-        this.vars = v;
-        long[] with = tokenizer.encode("a", true);
-        long[] without = tokenizer.encode("a", false);
-        Long bos = tokenizer.bosId();
-        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
-        this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
+        this.chat = new ChatRendering(tokenizer, options);
+        this.template = chat.template;
+        this.bosToPrepend = chat.bosToPrepend;
+        this.endOfTurnTokens = chat.endOfTurnTokens;
     }
 
     public EncodeOptions options() {
@@ -256,14 +241,11 @@ public final class PreferenceEncoder {
     }
 
     private String render(List<ChatMessage> msgs, boolean generationPrompt, String source) {
-        if (template != null) {
-            return template.render(msgs, generationPrompt, vars);
-        }
-        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
+        return chat.render(msgs, generationPrompt);
     }
 
     private String templateName() {
-        return template != null ? template.name() : "chat template";
+        return chat.templateName();
     }
 
     private static long[] concat(long[] a, long[] b) {
@@ -273,6 +255,6 @@ public final class PreferenceEncoder {
     }
 
     private static String quote(String s) {
-        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r") + "\"";
+        return ChatRendering.quote(s);
     }
 }

@@ -1,0 +1,56 @@
+package ai.loro.datasets;
+
+import ai.loro.core.LoroException;
+import ai.loro.core.tokenizer.ChatMessage;
+import ai.loro.core.tokenizer.ChatTemplate;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+
+/** What both encoders need to render a chat and find its tokens: the template, its variables, BOS and end-of-turn markers. */
+final class ChatRendering {
+    final ChatTemplate template; // null: the tokenizer has none (reported when a chat is rendered)
+    final Map<String, Object> vars;
+    final Long bosToPrepend; // the tokenizer's BOS when encoding with special tokens adds one, else null
+    final List<String> endOfTurnTokens;
+    private final LoroTokenizer tokenizer;
+    private final EncodeOptions options;
+
+    ChatRendering(LoroTokenizer tokenizer, EncodeOptions options) {
+        this.tokenizer = tokenizer;
+        this.options = options;
+        ChatTemplate t = options.template();
+        if (t == null) {
+            try {
+                t = tokenizer.chatTemplate();
+            } catch (LoroException e) {
+                t = null; // reported when a chat is rendered
+            }
+        }
+        this.template = t;
+        Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
+        v.putAll(options.templateVariables());
+        this.vars = v;
+        long[] with = tokenizer.encode("a", true);
+        long[] without = tokenizer.encode("a", false);
+        Long bos = tokenizer.bosId();
+        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
+        this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
+    }
+
+    String render(List<ChatMessage> msgs, boolean generationPrompt) {
+        if (template != null) {
+            return template.render(msgs, generationPrompt, vars);
+        }
+        return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
+    }
+
+    String templateName() {
+        return template != null ? template.name() : "chat template";
+    }
+
+    static String quote(String s) {
+        return "\"" + s.replace("\n", "\\n").replace("\r", "\\r") + "\"";
+    }
+}
