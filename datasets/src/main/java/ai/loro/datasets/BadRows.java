@@ -43,6 +43,30 @@ public final class BadRows {
         }
     }
 
+    /**
+     * Applies {@code encode} to every item, keeping the non-null results; a row's {@link LoroException}
+     * is thrown or skipped and counted, except a data-set-wide one ({@code TemplateNotPrefixStable}),
+     * which always stops.
+     */
+    public <S, T> java.util.List<T> encodeEach(java.util.List<? extends S> items, java.util.function.Function<S, T> encode) {
+        java.util.List<T> out = new java.util.ArrayList<>(items.size());
+        for (S item : items) {
+            T e;
+            try {
+                e = encode.apply(item);
+            } catch (ExampleEncoder.TemplateNotPrefixStable ex) {
+                throw ex;
+            } catch (LoroException ex) {
+                handle(ex);
+                continue;
+            }
+            if (e != null) {
+                out.add(e);
+            }
+        }
+        return out;
+    }
+
     public int count() {
         return count;
     }

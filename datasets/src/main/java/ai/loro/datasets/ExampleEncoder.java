@@ -65,23 +65,7 @@ public final class ExampleEncoder {
 
     /** Encodes samples; rows that fail (e.g. a token boundary mismatch) throw or are skipped by {@code bad}. */
     public List<Example> encodeAll(List<? extends Sample> samples, BadRows bad) {
-        List<Example> out = new ArrayList<>(samples.size());
-        for (Sample s : samples) {
-            Example e;
-            try {
-                e = encode(s);
-            } catch (LoroException ex) {
-                if (ex instanceof TemplateNotPrefixStable) {
-                    throw ex;
-                }
-                bad.handle(ex);
-                continue;
-            }
-            if (e != null) {
-                out.add(e);
-            }
-        }
-        return out;
+        return bad.encodeEach(samples, this::encode);
     }
 
     /** Tokenizes and truncates one sample; null when it has no trained token (counted). */

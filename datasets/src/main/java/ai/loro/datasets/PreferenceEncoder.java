@@ -63,23 +63,7 @@ public final class PreferenceEncoder {
 
     /** Encodes pairs; rows that fail throw or are skipped by {@code bad}; dropped pairs are counted in stats. */
     public List<EncodedPair> encodeAll(List<PreferencePair> pairs, BadRows bad) {
-        List<EncodedPair> out = new ArrayList<>(pairs.size());
-        for (PreferencePair p : pairs) {
-            EncodedPair e;
-            try {
-                e = encode(p);
-            } catch (LoroException ex) {
-                if (ex instanceof ExampleEncoder.TemplateNotPrefixStable) {
-                    throw ex;
-                }
-                bad.handle(ex);
-                continue;
-            }
-            if (e != null) {
-                out.add(e);
-            }
-        }
-        return out;
+        return bad.encodeEach(pairs, this::encode);
     }
 
     /** Tokenizes and truncates one pair; null when dropped (counted). */
