@@ -60,4 +60,10 @@ final class Fixtures {
             }
         }
     }
+
+    /** libtorch's intra-op thread count at start-up (loads the engine first). */
+    static int engineThreads() {
+        ai.djl.engine.Engine.getInstance();
+        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
+    }
 }

@@ -23,12 +23,7 @@ class TrainPreferenceTest {
 
     static final String[] TOPICS = Fixtures.TOPICS;
 
-    static final int THREADS = engineThreads();
-
-    static int engineThreads() {
-        ai.djl.engine.Engine.getInstance(); // loads libtorch
-        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
-    }
+    static final int THREADS = Fixtures.engineThreads();
 
     /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
     @org.junit.jupiter.api.AfterEach

@@ -32,14 +32,7 @@ class TrainQuantTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path cfg = tmp.resolve("shape.json");
-        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
-                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
-                + "\"initializer_range\":0.3}");
-        base = tmp.resolve("base");
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
-                "--byte-tokenizer", "chatml").code());
+        base = Fixtures.tinyBase(tmp);
         StringBuilder sb = new StringBuilder();
         StringBuilder pref = new StringBuilder();
         for (int i = 0; i < 24; i++) {

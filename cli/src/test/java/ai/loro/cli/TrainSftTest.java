@@ -28,12 +28,7 @@ class TrainSftTest {
     static Path base;
     static Path data;
 
-    static final int THREADS = engineThreads();
-
-    static int engineThreads() {
-        ai.djl.engine.Engine.getInstance(); // loads libtorch
-        return ai.djl.pytorch.jni.JniUtils.getNumThreads();
-    }
+    static final int THREADS = Fixtures.engineThreads();
 
     /** `deterministic: true` runs switch this JVM's libtorch to one thread; later tests get all of them back. */
     @org.junit.jupiter.api.AfterEach
@@ -43,14 +38,7 @@ class TrainSftTest {
 
     @BeforeAll
     static void setUp() throws Exception {
-        Path cfg = tmp.resolve("shape.json");
-        Files.writeString(cfg, "{\"architectures\":[\"LlamaForCausalLM\"],\"vocab_size\":264,\"hidden_size\":32,"
-                + "\"intermediate_size\":64,\"num_hidden_layers\":2,\"num_attention_heads\":4,\"num_key_value_heads\":2,"
-                + "\"bos_token_id\":256,\"eos_token_id\":263,\"pad_token_id\":258,\"tie_word_embeddings\":true,"
-                + "\"initializer_range\":0.3}");
-        base = tmp.resolve("base");
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
-                "--byte-tokenizer", "chatml").code());
+        base = Fixtures.tinyBase(tmp);
         data = tmp.resolve("data.jsonl");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 24; i++) {
