@@ -31,7 +31,7 @@ import picocli.CommandLine.Option;
         description = {"Next-token log-probabilities of each input sequence.",
             "Each input line holds \"input_ids\" (a list of ints) or \"text\" (tokenized with the model's tokenizer,"
                 + " special tokens added); each output line holds \"input_ids\" and \"logprobs\" (length n-1)."})
-final class LogprobsCommand implements Callable<Integer> {
+public final class LogprobsCommand implements Callable<Integer> {
     @Mixin ModelOptions modelOptions;
 
     @Option(names = "--input", required = true, paramLabel = "IN.jsonl", description = "Input JSON Lines file.")
@@ -110,7 +110,7 @@ final class LogprobsCommand implements Callable<Integer> {
     }
 
     /** One right-padded forward pass over a batch; each row's log-probs cut to its own length. */
-    static List<float[]> logprobs(LlamaModel model, List<long[]> batch) {
+    public static List<float[]> logprobs(LlamaModel model, List<long[]> batch) {
         int t = batch.stream().mapToInt(s -> s.length).max().orElse(0);
         long[] ids = new long[batch.size() * t];
         long[] mask = new long[batch.size() * t];

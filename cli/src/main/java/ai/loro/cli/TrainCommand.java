@@ -64,11 +64,21 @@ final class TrainCommand implements Callable<Integer> {
         };
     }
 
-    static void runPipeline(Pipeline p) {
+    /** What one pipeline stage produced: its full model (or null) and its wall time. */
+    record StageRun(String name, Recipe recipe, Path produced, double seconds) {}
+
+    static List<StageRun> runPipeline(Pipeline p) {
+        return runPipeline(p, Map.of());
+    }
+
+    /** Runs a pipeline; {@code extra} adds overrides (KEY=VALUE) to the named stages after their own 'set:'. */
+    static List<StageRun> runPipeline(Pipeline p, Map<String, List<String>> extra) {
+        List<StageRun> runs = new ArrayList<>();
         Map<String, Path> outputs = new HashMap<>();
         Path dir = p.file().toAbsolutePath().getParent();
         for (Pipeline.Stage s : p.stages()) {
             List<String> overrides = new ArrayList<>(s.set());
+            overrides.addAll(extra.getOrDefault(s.name(), List.of()));
             p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
             s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir)));
             s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model=" + resolve(ref, outputs, dir)));
@@ -81,11 +91,14 @@ final class TrainCommand implements Callable<Integer> {
                 throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage takes");
             }
             System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage().yamlName(), recipePath);
+            long t0 = System.nanoTime();
             Path produced = runStage(r);
             if (produced != null) {
                 outputs.put(s.name(), produced);
             }
+            runs.add(new StageRun(s.name(), r, produced, (System.nanoTime() - t0) / 1e9));
         }
+        return runs;
     }
 
     private static Path resolve(String ref, Map<String, Path> outputs, Path dir) {

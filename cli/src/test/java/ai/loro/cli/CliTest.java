@@ -39,11 +39,8 @@ class CliTest {
     static Path model;
 
     @BeforeAll
-    static void quickstart() {
-        Run r = run("quickstart", "--out", tmp.resolve("qs").toString());
-        assertEquals(0, r.code(), r.err());
-        assertTrue(r.out().contains("3. generate") && r.out().contains("4. logprobs"), r.out());
-        model = tmp.resolve("qs/model");
+    static void tinyModel() throws Exception {
+        model = Fixtures.tinyBase(tmp);
     }
 
     /** Asserts a failure with exactly one line on stderr containing {@code fragment}. */

@@ -1,23 +1,26 @@
 package ai.loro.datasets;
 
+import ai.loro.core.tokenizer.ChatMessage;
+import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import java.util.LinkedHashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
 
 /** Where an assistant turn's trained tokens start and end in a rendered chat (SFT and preference encoders). */
-final class TurnBoundaries {
+public final class TurnBoundaries {
     private TurnBoundaries() {}
 
     /** End-of-turn markers of common chat templates; those the tokenizer knows end a trained span. */
-    static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
+    public static final List<String> END_OF_TURN = List.of("<|eot_id|>", "<|im_end|>", "<|end|>", "<end_of_turn>",
             "<|endoftext|>", "<|end_of_text|>", "</s>", "<|eom_id|>");
 
     /** A piece of the render and whether its tokens carry loss. */
     record Piece(String text, boolean train) {}
 
     /** The tokenizer's EOS and every known end-of-turn marker it has as a token. */
-    static List<String> endOfTurnTokens(LoroTokenizer tokenizer) {
+    public static List<String> endOfTurnTokens(LoroTokenizer tokenizer) {
         Set<String> eot = new LinkedHashSet<>();
         if (tokenizer.eosToken() != null) {
             eot.add(tokenizer.eosToken());
@@ -70,4 +73,32 @@ final class TurnBoundaries {
         return part.length();
     }
 
+    /**
+     * The text the encoders keep after a final assistant turn's end-of-turn marker: the blank rest a
+     * template renders there (ChatML's {@code "\n"} after {@code <|im_end|>}; nothing for Llama 3),
+     * or "" when the rest is not blank (then it is dropped, see {@link #splitAssistant}). A reward
+     * model trained on such encodings reads its score at the rest's last token, so PPO appends this
+     * to rollouts that stopped at EOS before the reward model scores them.
+     */
+    public static String finalTurnTail(ChatTemplate template, Map<String, Object> vars, List<String> endOfTurnTokens) {
+        String marker = "\u0001reply\u0002";
+        String full = template.render(List.of(ChatMessage.user("q"), ChatMessage.assistant(marker)), false, vars);
+        int k = full.indexOf(marker);
+        if (k < 0) {
+            return "";
+        }
+        int from = k + marker.length();
+        int end = -1;
+        for (String t : endOfTurnTokens) {
+            int at = full.indexOf(t, from);
+            if (at >= 0 && (end < 0 || at + t.length() < end)) {
+                end = at + t.length();
+            }
+        }
+        if (end < 0) {
+            return "";
+        }
+        String rest = full.substring(end);
+        return rest.isBlank() ? rest : "";
+    }
 }

@@ -16,7 +16,11 @@ import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
+import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.datasets.Templates;
+import ai.loro.datasets.TurnBoundaries;
+import ai.djl.ndarray.types.Shape;
 import ai.loro.core.train.AdamW;
 import ai.loro.core.train.Checkpoints;
 import ai.loro.core.train.GradClip;
@@ -32,6 +36,7 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -141,7 +146,8 @@ public final class PpoStage {
         base.setName("ppo");
         try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
              MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
-            Step step = new Step(r, policy, rewardModel, functions, valueHead, optimizer, generator, prompts, padId);
+            Step step = new Step(r, policy, rewardModel, functions, valueHead, optimizer, generator, prompts, padId,
+                    rewardModel == null ? new long[0] : rewardTail(r, tokenizer, log));
             for (int k = start; k < steps; k++) {
                 int done = k + 1;
                 double lr = schedule.lr(k);
@@ -248,6 +254,22 @@ public final class PpoStage {
     }
 
 
+    /**
+     * Token ids the reward model sees after a rollout's EOS: what the chat template renders after an
+     * assistant turn's end-of-turn marker and the reward stage kept in training (ChatML's newline),
+     * so the score is read at the token the reward model was trained to score.
+     */
+    static long[] rewardTail(Recipe r, LoroTokenizer tok, PrintStream log) {
+        ChatTemplate t = Templates.resolve(r.chatTemplateFor(r.datasets().get(0)), tok);
+        String tail = TurnBoundaries.finalTurnTail(t, new HashMap<>(tok.specialTokensMap()), TurnBoundaries.endOfTurnTokens(tok));
+        if (tail.isEmpty()) {
+            return new long[0];
+        }
+        log.printf("reward model: finished replies are scored with the template's %s after EOS, as in reward training%n",
+                MetricsLog.JSON.valueToTree(tail));
+        return tok.encode(tail, false);
+    }
+
     record StepOutput(Map<String, Double> metrics, Rollout rollout, double[] scores) {}
 
     /** One PPO step's work, with the long-lived pieces it needs. */
@@ -262,9 +284,10 @@ public final class PpoStage {
         final Generator generator;
         final Prompts prompts;
         final long padId;
+        final long[] rewardTail;
 
         Step(Recipe r, LlamaModel policy, LlamaModel rewardModel, List<RewardFunction> functions, ValueHead head,
-             AdamW optimizer, Generator generator, Prompts prompts, long padId) {
+             AdamW optimizer, Generator generator, Prompts prompts, long padId, long[] rewardTail) {
             this.r = r;
             this.cfg = r.ppo();
             this.policy = policy;
@@ -275,6 +298,7 @@ public final class PpoStage {
             this.generator = generator;
             this.prompts = prompts;
             this.padId = padId;
+            this.rewardTail = rewardTail;
         }
 
         StepOutput run(NDManager base, int k, long seed, double klCoef, double lr) {
@@ -321,8 +345,10 @@ public final class PpoStage {
                 }
                 NDArray mask = sm.create(ro.responseMask(), new ai.djl.ndarray.types.Shape(b, len));
                 if (rewardModel != null) {
-                    NDArray ids = Rollout.rows(sm, ro.ids(), ro.length(), all);
-                    NDArray att = Rollout.rows(sm, ro.attention(), ro.length(), all);
+                    long[][] scored = ro.forRewardModel(rewardTail, padId);
+                    Shape shape = new Shape(b, ro.length() + rewardTail.length);
+                    NDArray ids = sm.create(scored[0], shape);
+                    NDArray att = sm.create(scored[1], shape);
                     float[] rm = rewardModel.classify(rewardModel.hiddenStates(ids, att, null), att)
                             .toType(DataType.FLOAT32, false).toFloatArray();
                     for (int i = 0; i < b; i++) {

@@ -49,6 +49,31 @@ public record Rollout(int batch, int promptLen, int responseLen, long[] ids, lon
         return new Rollout(b, p, r, ids, att, resp, mask, List.copyOf(prompts), List.copyOf(responses));
     }
 
+    /**
+     * The rows as a reward model reads them: each response that stopped at EOS gets {@code tail}
+     * (the chat template's text after the end-of-turn marker, e.g. ChatML's newline) so the score is
+     * read at the same token as in reward-model training; rows are right-padded to
+     * {@code length() + tail.length}.
+     *
+     * @return {ids, attention}, each (B, length() + tail.length)
+     */
+    public long[][] forRewardModel(long[] tail, long padId) {
+        int w = length() + tail.length;
+        long[] outIds = new long[batch * w];
+        long[] outAtt = new long[batch * w];
+        Arrays.fill(outIds, padId);
+        for (int i = 0; i < batch; i++) {
+            System.arraycopy(ids, i * length(), outIds, i * w, length());
+            System.arraycopy(attention, i * length(), outAtt, i * w, length());
+            if (endedWithEos(i) && tail.length > 0) {
+                int at = i * w + promptLen + responseTokens(i);
+                System.arraycopy(tail, 0, outIds, at, tail.length);
+                Arrays.fill(outAtt, at, at + tail.length, 1L);
+            }
+        }
+        return new long[][] {outIds, outAtt};
+    }
+
     public int length() {
         return promptLen + responseLen;
     }

@@ -1,0 +1,187 @@
+package ai.loro.cli.quickstart;
+
+import ai.djl.Device;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
+import ai.djl.ndarray.types.Shape;
+import ai.djl.pytorch.jni.JniUtils;
+import ai.loro.cli.LogprobsCommand;
+import ai.loro.core.generate.Generator;
+import ai.loro.core.generate.SamplingParams;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.tokenizer.ChatMessage;
+import ai.loro.core.tokenizer.LoroTokenizer;
+import java.nio.file.Path;
+import ai.loro.datasets.Templates;
+import ai.loro.datasets.TurnBoundaries;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Random;
+import java.util.Set;
+
+/**
+ * Held-out measurements for the quickstart table: greedy and sampled (temperature 1) accuracy of a
+ * stage's model on words no stage trained on, and its KL divergence from the SFT model,
+ * {@code KL(π ‖ π_sft) = E_{y~π}[log π(y|x) − log π_sft(y|x)]}, estimated from the sampled
+ * responses (EOS included) and averaged over prompts, in nats per response.
+ */
+public final class Evaluation {
+    /** One row of the table. */
+    public record Row(String stage, double greedyAccuracy, double sampledAccuracy, double klToSft, double meanResponseTokens) {}
+
+    private static final int BATCH = 64;
+
+    private Evaluation() {}
+
+    /**
+     * Encoded chat prompts for words, as the PPO stage encodes them: the template with the
+     * generation prompt, BOS prepended when the tokenizer adds one and the render lacks it.
+     */
+    public static List<long[]> prompts(LoroTokenizer tok, List<String> words) {
+        boolean addsBos = tok.bosId() != null && tok.encode("a", true).length > tok.encode("a", false).length;
+        List<long[]> out = new ArrayList<>();
+        for (String w : words) {
+            String text = tok.applyChatTemplate(List.of(ChatMessage.user(w)), true);
+            long[] ids = tok.encode(text, false);
+            if (addsBos && (tok.bosToken() == null || !text.startsWith(tok.bosToken()))) {
+                long[] b = new long[ids.length + 1];
+                b[0] = tok.bosId();
+                System.arraycopy(ids, 0, b, 1, ids.length);
+                ids = b;
+            }
+            out.add(ids);
+        }
+        return out;
+    }
+
+    /**
+     * Evaluates the model in {@code modelDir} on {@code words}; {@code sft} (may be the same model
+     * or null to skip the KL) is the reference for the KL column.
+     */
+    public static Row evaluate(String stage, Path modelDir, LlamaModel sft, List<String> words, int maxNewTokens, long seed) {
+        try (LlamaModel model = LlamaModel.load(modelDir, DataType.FLOAT32, Device.cpu());
+             LoroTokenizer tok = LoroTokenizer.load(modelDir)) {
+            return evaluate(stage, model, tok, sft, words, maxNewTokens, seed);
+        }
+    }
+
+    public static Row evaluate(String stage, LlamaModel model, LoroTokenizer tok, LlamaModel sft, List<String> words,
+                               int maxNewTokens, long seed) {
+        List<long[]> prompts = prompts(tok, words);
+        Generator gen = new Generator(model, Set.of(tok.eosId()), t -> tok.decode(t, true));
+        int greedyRight = 0;
+        int sampledRight = 0;
+        double kl = 0;
+        long responseTokens = 0;
+        Random seeds = new Random(seed);
+        for (int from = 0; from < words.size(); from += BATCH) {
+            int to = Math.min(words.size(), from + BATCH);
+            List<long[]> batch = prompts.subList(from, to);
+            List<Generator.Result> greedy = gen.generate(batch, SamplingParams.greedy(maxNewTokens));
+            List<Generator.Result> sampled = gen.generate(batch,
+                    new SamplingParams(maxNewTokens, 1.0, 0, 1.0, seeds.nextLong(), List.of(), true));
+            List<long[]> sequences = new ArrayList<>();
+            for (int i = 0; i < batch.size(); i++) {
+                String word = words.get(from + i);
+                greedyRight += ShiftWorld.isCorrect(word, greedy.get(i).text()) ? 1 : 0;
+                sampledRight += ShiftWorld.isCorrect(word, sampled.get(i).text()) ? 1 : 0;
+                long[] p = batch.get(i);
+                long[] r = sampled.get(i).tokens();
+                long[] s = new long[p.length + r.length];
+                System.arraycopy(p, 0, s, 0, p.length);
+                System.arraycopy(r, 0, s, p.length, r.length);
+                sequences.add(s);
+                responseTokens += r.length;
+            }
+            if (sft != null && sft != model) {
+                List<float[]> lpModel = LogprobsCommand.logprobs(model, sequences);
+                List<float[]> lpSft = LogprobsCommand.logprobs(sft, sequences);
+                for (int i = 0; i < batch.size(); i++) {
+                    // logprobs[t] scores token t+1: the response's tokens are t = |prompt|-1 .. |seq|-2
+                    for (int t = batch.get(i).length - 1; t < sequences.get(i).length - 1; t++) {
+                        kl += lpModel.get(i)[t] - lpSft.get(i)[t];
+                    }
+                }
+            }
+        }
+        int n = words.size();
+        return new Row(stage, greedyRight / (double) n, sampledRight / (double) n, sft == null ? Double.NaN : kl / n,
+                responseTokens / (double) n);
+    }
+
+    /**
+     * Pairwise accuracy of a reward model on the held-out words: the right answer against each of
+     * the world's three kinds of wrong answer, each scored as PPO scores a finished rollout: prompt +
+     * answer + EOS + the template's tail after it. Returns {accuracy, mean margin}.
+     */
+    public static double[] rewardAccuracy(Path rewardDir, List<String> words, long seed) {
+        try (LlamaModel rm = LlamaModel.load(rewardDir, DataType.FLOAT32, Device.cpu());
+             LoroTokenizer tok = LoroTokenizer.load(rewardDir)) {
+            List<long[]> prompts = prompts(tok, words);
+            String tailText = TurnBoundaries.finalTurnTail(Templates.resolve("tokenizer", tok),
+                    new HashMap<>(tok.specialTokensMap()), TurnBoundaries.endOfTurnTokens(tok));
+            long[] tail = tok.encode(tailText, false);
+            Random rng = new Random(seed);
+            List<long[]> right = new ArrayList<>();
+            List<long[]> wrong = new ArrayList<>();
+            for (int i = 0; i < words.size(); i++) {
+                right.add(withResponse(prompts.get(i), tok, ShiftWorld.answer(words.get(i)), tail));
+                wrong.add(withResponse(prompts.get(i), tok, ShiftWorld.wrongAnswer(words.get(i), rng), tail));
+            }
+            float[] a = score(rm, right, tok.padId());
+            float[] b = score(rm, wrong, tok.padId());
+            int wins = 0;
+            double margin = 0;
+            for (int i = 0; i < a.length; i++) {
+                wins += a[i] > b[i] ? 1 : 0;
+                margin += a[i] - b[i];
+            }
+            return new double[] {wins / (double) a.length, margin / a.length};
+        }
+    }
+
+    private static long[] withResponse(long[] prompt, LoroTokenizer tok, String response, long[] tail) {
+        long[] r = tok.encode(response, false);
+        long[] s = new long[prompt.length + r.length + 1 + tail.length];
+        System.arraycopy(prompt, 0, s, 0, prompt.length);
+        System.arraycopy(r, 0, s, prompt.length, r.length);
+        s[prompt.length + r.length] = tok.eosId();
+        System.arraycopy(tail, 0, s, prompt.length + r.length + 1, tail.length);
+        return s;
+    }
+
+    private static float[] score(LlamaModel rm, List<long[]> seqs, long padId) {
+        float[] out = new float[seqs.size()];
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
+        try {
+            for (int from = 0; from < seqs.size(); from += BATCH) {
+                int to = Math.min(seqs.size(), from + BATCH);
+                int t = 0;
+                for (int i = from; i < to; i++) {
+                    t = Math.max(t, seqs.get(i).length);
+                }
+                long[] ids = new long[(to - from) * t];
+                long[] mask = new long[ids.length];
+                java.util.Arrays.fill(ids, padId);
+                for (int i = from; i < to; i++) {
+                    long[] s = seqs.get(i);
+                    System.arraycopy(s, 0, ids, (i - from) * t, s.length);
+                    java.util.Arrays.fill(mask, (i - from) * t, (i - from) * t + s.length, 1L);
+                }
+                try (NDScope scope = new NDScope(); NDManager m = rm.manager().newSubManager()) {
+                    scope.suppressNotUsedWarning();
+                    var idArr = m.create(ids, new Shape(to - from, t));
+                    var maskArr = m.create(mask, new Shape(to - from, t));
+                    float[] s = rm.classify(rm.hiddenStates(idArr, maskArr, null), maskArr).toType(DataType.FLOAT32, false).toFloatArray();
+                    System.arraycopy(s, 0, out, from, to - from);
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(grad);
+        }
+        return out;
+    }
+}
