@@ -83,6 +83,10 @@ final class QuickstartCommand implements Callable<Integer> {
         LlamaConfig config;
         if (evaluateOnly) {
             config = LlamaConfig.read(out.resolve("init"));
+            Path previous = out.resolve("results.json");
+            if (Files.isRegularFile(previous)) { // the run's own seed: its sampling draws, not --seed's
+                seed = new ObjectMapper().readTree(previous.toFile()).path("seed").asLong(seed);
+            }
             runs = STAGES.stream().map(st -> new TrainCommand.StageRun(st, null,
                     out.resolve(st).resolve(st.equals("ppo") || st.equals("dpo") ? "merged" : "model"), 0)).toList();
         } else {
@@ -113,7 +117,8 @@ final class QuickstartCommand implements Callable<Integer> {
             say("3. pipeline %s: pretrain -> sft -> reward -> ppo, and dpo", recipeDir.resolve("pipeline.yaml"));
             runs = TrainCommand.runPipeline(Pipeline.load(recipeDir.resolve("pipeline.yaml")), extra);
         }
-        say("4. held-out evaluation on %d words", heldOut);
+        List<String> heldOutWords = readHeldOut(out.resolve("data").resolve("heldout.jsonl"));
+        say("4. held-out evaluation on %d words", heldOutWords.size());
         List<Evaluation.Row> rows = new ArrayList<>();
         Path sftModel = produced(runs, "sft");
         int maxNew = ShiftWorld.WORD_LENGTH + 4;
@@ -121,11 +126,11 @@ final class QuickstartCommand implements Callable<Integer> {
             for (String stage : List.of("pretrain", "sft", "ppo", "dpo")) {
                 Path model = produced(runs, stage);
                 rows.add(stage.equals("sft")
-                        ? Evaluation.evaluate(stage, sft, loadTokenizer(model), sft, world.heldOut(), maxNew, seed)
-                        : Evaluation.evaluate(stage, model, sft, world.heldOut(), maxNew, seed));
+                        ? Evaluation.evaluate(stage, sft, loadTokenizer(model), sft, heldOutWords, maxNew, seed)
+                        : Evaluation.evaluate(stage, model, sft, heldOutWords, maxNew, seed));
             }
         }
-        double[] rm = Evaluation.rewardAccuracy(produced(runs, "reward"), world.heldOut(), seed);
+        double[] rm = Evaluation.rewardAccuracy(produced(runs, "reward"), heldOutWords, seed);
 
         StringBuilder table = new StringBuilder();
         table.append(String.format(Locale.ROOT, "%-9s %9s %9s %11s %9s %8s%n", "stage", "greedy", "sampled", "KL to SFT",
@@ -139,7 +144,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 rm[0], rm[1], seconds(runs, "reward")));
         System.out.print(table);
 
-        ObjectNode results = results(config, sizes, rows, rm, runs, (System.nanoTime() - t0) / 1e9);
+        ObjectNode results = results(config, sizes, heldOutWords.size(), rows, rm, runs, (System.nanoTime() - t0) / 1e9);
         Files.writeString(out.resolve("results.json"), results.toPrettyString());
         Path report = Report.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
         say("5. report   %s (loss and reward curves, this table); results.json beside it; total %.0f s", report,
@@ -168,12 +173,12 @@ final class QuickstartCommand implements Callable<Integer> {
         return c;
     }
 
-    private ObjectNode results(LlamaConfig config, ShiftWorld.Sizes sizes, List<Evaluation.Row> rows, double[] rm,
+    private ObjectNode results(LlamaConfig config, ShiftWorld.Sizes sizes, int heldOutCount, List<Evaluation.Row> rows, double[] rm,
                                List<TrainCommand.StageRun> runs, double totalSeconds) {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("seed", seed);
         o.put("parameters", config.parameterCount());
-        o.put("held_out_words", sizes.heldOut());
+        o.put("held_out_words", rows.isEmpty() ? sizes.heldOut() : heldOutCount);
         o.put("demonstrations", sizes.demonstrations());
         o.put("demonstrations_right", ShiftWorld.DEMO_RIGHT);
         o.put("comparisons", sizes.pairs());
@@ -195,6 +200,21 @@ final class QuickstartCommand implements Callable<Integer> {
         reward.put("seconds", seconds(runs, "reward"));
         o.put("total_seconds", totalSeconds);
         return o;
+    }
+
+    /** The held-out words as written in the run's data folder (the split is the data's, not recomputed). */
+    private static List<String> readHeldOut(Path file) throws IOException {
+        if (!Files.isRegularFile(file)) {
+            throw new LoroException(file + ": not found; run the quickstart without --evaluate-only first");
+        }
+        List<String> words = new ArrayList<>();
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(file)) {
+            if (!line.isBlank()) {
+                words.add(json.readTree(line).path("prompt").asText());
+            }
+        }
+        return words;
     }
 
     private static Path produced(List<TrainCommand.StageRun> runs, String stage) {

@@ -142,12 +142,17 @@ class QuickstartTest {
         // binomial: 4000 draws, sd of the share about 0.008
         assertEquals(ShiftWorld.DEMO_RIGHT, right / (double) demos.size(), 0.03);
         assertEquals(ShiftWorld.DEMO_ECHO, echo / (double) demos.size(), 0.03);
+        Set<Integer> rejectedLengths = new HashSet<>();
         for (String line : Files.readAllLines(dir.resolve("pairs.jsonl"))) {
             JsonNode p = json.readTree(line);
             String word = p.path("prompt").get(0).path("content").asText();
             assertTrue(ShiftWorld.isCorrect(word, p.path("chosen").get(0).path("content").asText()));
-            assertFalse(ShiftWorld.isCorrect(word, p.path("rejected").get(0).path("content").asText()));
+            String rejected = p.path("rejected").get(0).path("content").asText();
+            assertFalse(ShiftWorld.isCorrect(word, rejected));
+            rejectedLengths.add(rejected.length());
         }
+        // wrong answers of the wrong length too, so a reward model cannot pay for a cut-short reply
+        assertEquals(Set.of(3, 4, 5), rejectedLengths);
         for (String line : Files.readAllLines(dir.resolve("heldout.jsonl"))) {
             JsonNode p = json.readTree(line);
             assertEquals(ShiftWorld.answer(p.path("prompt").asText()), p.path("answer").asText());

@@ -54,13 +54,7 @@ public final class TurnBoundaries {
         } else {
             tailStart = 0;
         }
-        int end = -1;
-        for (String t : endOfTurnTokens) {
-            int at = part.indexOf(t, tailStart);
-            if (at >= 0 && (end < 0 || at + t.length() < end)) {
-                end = at + t.length();
-            }
-        }
+        int end = endOfTurn(part, tailStart, endOfTurnTokens);
         if (end < 0) {
             end = part.length();
         }
@@ -87,18 +81,23 @@ public final class TurnBoundaries {
         if (k < 0) {
             return "";
         }
-        int from = k + marker.length();
-        int end = -1;
-        for (String t : endOfTurnTokens) {
-            int at = full.indexOf(t, from);
-            if (at >= 0 && (end < 0 || at + t.length() < end)) {
-                end = at + t.length();
-            }
-        }
+        int end = endOfTurn(full, k + marker.length(), endOfTurnTokens);
         if (end < 0) {
             return "";
         }
         String rest = full.substring(end);
         return rest.isBlank() ? rest : "";
+    }
+
+    /** Where the first end-of-turn marker at or after {@code from} ends (the earliest end wins), or -1. */
+    private static int endOfTurn(String text, int from, List<String> endOfTurnTokens) {
+        int end = -1;
+        for (String t : endOfTurnTokens) {
+            int at = text.indexOf(t, from);
+            if (at >= 0 && (end < 0 || at + t.length() < end)) {
+                end = at + t.length();
+            }
+        }
+        return end;
     }
 }

@@ -112,8 +112,8 @@ public final class Evaluation {
     }
 
     /**
-     * Pairwise accuracy of a reward model on the held-out words: the right answer against each of
-     * the world's three kinds of wrong answer, each scored as PPO scores a finished rollout: prompt +
+     * Pairwise accuracy of a reward model on the held-out words: the right answer against one of
+     * the world's kinds of wrong answer ({@link ShiftWorld#wrongAnswer}), each scored as PPO scores a finished rollout: prompt +
      * answer + EOS + the template's tail after it. Returns {accuracy, mean margin}.
      */
     public static double[] rewardAccuracy(Path rewardDir, List<String> words, long seed) {

@@ -206,6 +206,9 @@ public final class Report {
     }
 
     private static String num(double v) {
+        if (v == Math.rint(v) && Math.abs(v) < 1e7) {
+            return String.format(Locale.ROOT, "%d", (long) v);
+        }
         return Math.abs(v) >= 1000 || (Math.abs(v) < 0.01 && v != 0) ? String.format(Locale.ROOT, "%.2g", v)
                 : String.format(Locale.ROOT, "%.3g", v);
     }

@@ -19,7 +19,8 @@ import java.util.Random;
  * "dbgf"}). Answers are checkable exactly, and the {@code 8^4 = 4,096} words split into held-out
  * words that no stage ever sees and a training pool.
  *
- * <p>The demonstrator that writes the SFT data is sloppy, the way crowd demonstrations are: it is
+ * <p>As in InstructGPT, the capability comes from pretraining: its text shows words next to their
+ * shifts. The demonstrator that writes the SFT data is sloppy, the way crowd demonstrations are: it is
  * right only {@link #DEMO_RIGHT} of the time, and otherwise echoes the word unchanged or shifts by
  * two. A model that imitates it well is therefore mostly wrong; labelled comparisons (a right
  * answer against a wrong one, as a checker or a careful labeller would rank them) are what PPO
@@ -31,6 +32,14 @@ public final class ShiftWorld {
     /** Share of demonstrations that are right; echoes take {@link #DEMO_ECHO}, the rest overshoot. */
     public static final double DEMO_RIGHT = 0.4;
     public static final double DEMO_ECHO = 0.6;
+    /**
+     * What joins a word and its shift in pretraining text. Its 13 characters put an answer's letters
+     * as far from the word's as the ChatML turn markers do ({@code <|im_end|>}, newline and
+     * {@code <|im_start|>} one token each, "assistant" nine bytes, a newline), so the skill
+     * pretraining teaches is at the distance the chat format needs; the chat format itself is new to
+     * the SFT stage.
+     */
+    static final String PRETRAIN_LINK = " shifted is: ";
 
     /** The sizes of what {@link #write} produces. */
     public record Sizes(int heldOut, int pretrainLines, int demonstrations, int pairs, int ppoPrompts) {}
@@ -94,7 +103,7 @@ public final class ShiftWorld {
     }
 
     /** The sloppy demonstrator's answer: right, an echo, or shifted by two. */
-    static String demonstrate(String word, Random rng) {
+    public static String demonstrate(String word, Random rng) {
         double u = rng.nextDouble();
         if (u < DEMO_RIGHT) {
             return answer(word);
@@ -102,26 +111,38 @@ public final class ShiftWorld {
         return u < DEMO_RIGHT + DEMO_ECHO ? word : shift(word, 2);
     }
 
-    /** A wrong answer for a comparison: an echo, an overshoot, or one letter off. */
-    static String wrongAnswer(String word, Random rng) {
-        int kind = rng.nextInt(3);
-        if (kind == 0) {
-            return word;
+    /**
+     * A wrong answer for a comparison, one of five kinds a careful labeller would mark down: an
+     * echo, an overshoot (shift by two), one letter off, a right answer cut short by its last letter,
+     * or a right answer with one letter too many. The last two keep a reward model from paying for
+     * the wrong length, which PPO otherwise finds and exploits (replies of 3 right letters).
+     */
+    public static String wrongAnswer(String word, Random rng) {
+        String right = answer(word);
+        switch (rng.nextInt(5)) {
+            case 0:
+                return word;
+            case 1:
+                return shift(word, 2);
+            case 2: {
+                char[] r = right.toCharArray();
+                int at = rng.nextInt(r.length);
+                int i = ALPHABET.indexOf(r[at]);
+                r[at] = ALPHABET.charAt((i + 1 + rng.nextInt(ALPHABET.length() - 1)) % ALPHABET.length());
+                return new String(r);
+            }
+            case 3:
+                return right.substring(0, right.length() - 1);
+            default:
+                return right + ALPHABET.charAt(rng.nextInt(ALPHABET.length()));
         }
-        if (kind == 1) {
-            return shift(word, 2);
-        }
-        char[] right = answer(word).toCharArray();
-        int at = rng.nextInt(right.length);
-        int i = ALPHABET.indexOf(right[at]);
-        right[at] = ALPHABET.charAt((i + 1 + rng.nextInt(ALPHABET.length() - 1)) % ALPHABET.length());
-        return new String(right);
     }
 
     /**
      * Writes the world's data sets into {@code dir}:
-     * {@code pretrain.jsonl} (text: windows of the cyclic alphabet and random words, so the
-     * from-scratch model learns the letters' order), {@code sft.jsonl} (messages: the sloppy
+     * {@code pretrain.jsonl} (text: windows of the cyclic alphabet, and lists of training-pool words
+     * each followed by its shift, so the from-scratch model learns the letters' order and the skill,
+     * in plain text and never on a held-out word), {@code sft.jsonl} (messages: the sloppy
      * demonstrations), {@code pairs.jsonl} (TRL conversational preference rows: right vs wrong,
      * for the reward model and DPO), {@code prompts.jsonl} (prompt + answer, for PPO) and
      * {@code heldout.jsonl} (prompt + answer over the held-out words).
@@ -139,7 +160,11 @@ public final class ShiftWorld {
                         int start = rng.nextInt(ALPHABET.length());
                         text = ring.substring(start, start + 8 + rng.nextInt(17));
                     } else {
-                        text = String.join(" ", pick(rng, 3 + rng.nextInt(4)));
+                        List<String> pairs = new ArrayList<>();
+                        for (String word : pick(rng, 2)) {
+                            pairs.add(word + PRETRAIN_LINK + answer(word));
+                        }
+                        text = String.join(", ", pairs);
                     }
                     line(w, json.createObjectNode().put("text", text));
                 }

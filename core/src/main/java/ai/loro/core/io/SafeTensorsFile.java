@@ -463,30 +463,46 @@ public final class SafeTensorsFile implements AutoCloseable {
                     }
                 }
             }
-        } else { // FLOAT16
+        } else { // FLOAT16: every narrowing is range-checked, a finite value never becomes inf
             var o = out.asShortBuffer();
             switch (dt) {
                 case "F16" -> o.put(src.asShortBuffer());
                 case "F32" -> {
                     var s = src.asFloatBuffer();
                     for (int i = 0; i < n; i++) {
-                        o.put(i, Bf16.floatToFp16(s.get(i)));
+                        o.put(i, toFp16(s.get(i), info, start + i));
                     }
                 }
                 case "BF16" -> {
                     var s = src.asShortBuffer();
                     for (int i = 0; i < n; i++) {
-                        o.put(i, Bf16.floatToFp16(Bf16.toFloat(s.get(i))));
+                        o.put(i, toFp16(Bf16.toFloat(s.get(i)), info, start + i));
                     }
                 }
                 default -> {
                     var s = src.asDoubleBuffer();
                     for (int i = 0; i < n; i++) {
-                        o.put(i, Bf16.floatToFp16((float) s.get(i)));
+                        double d = s.get(i);
+                        o.put(i, toFp16(Math.abs(d) > Float.MAX_VALUE ? (float) Math.copySign(1e38, d) : (float) d, info, start + i));
                     }
                 }
             }
         }
+    }
+
+    /**
+     * Narrows to IEEE half with round-to-nearest-even; a finite value that would round to ±inf
+     * (|v| ≥ 65520: BF16 and F32 reach 3.4e38, half only 65504) is an error naming the tensor and
+     * element, never a silent inf in the weights.
+     */
+    private short toFp16(float v, TensorInfo info, long index) {
+        short h = Bf16.floatToFp16(v);
+        if ((h & 0x7FFF) == 0x7C00 && Float.isFinite(v)) {
+            throw new LoroException(path + ": tensor " + q(info.name()) + " element " + index + " is " + v
+                    + ", beyond float16's range (|v| <= 65504); it would become inf in fp16 — load this checkpoint in"
+                    + " float32 instead");
+        }
+        return h;
     }
 
     private void ensureOpen() {
