@@ -11,6 +11,7 @@ import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.tokenizer.TinyTokenizers;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -43,7 +44,7 @@ final class InitModelCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        if (!java.util.List.of("F32", "F16", "BF16").contains(dtype)) {
+        if (!List.of("F32", "F16", "BF16").contains(dtype)) {
             throw new LoroException("--dtype must be F32, F16 or BF16, got " + dtype);
         }
         LlamaConfig c = LlamaConfig.read(config);
@@ -68,6 +69,10 @@ final class InitModelCommand implements Callable<Integer> {
         }
         try {
             write(c, out, tokenizer, seed, dtype);
+            List<String> names = labelNames(config, c);
+            if (!names.isEmpty()) {
+                ModelWriter.writeLabelNames(out, names);
+            }
         } finally {
             if (byteTokenizer != null) {
                 try (var files = Files.walk(tokenizer)) {
@@ -79,6 +84,27 @@ final class InitModelCommand implements Callable<Integer> {
         }
         System.out.printf("wrote %s: %s, %,d parameters, %s%n", out, c.architecture(), c.parameterCount(), dtype);
         return 0;
+    }
+
+    /** A classifier config's own id2label names (all of them, as strings), else none. */
+    static List<String> labelNames(Path configFile, LlamaConfig c) {
+        if (!c.isSequenceClassifier()) {
+            return List.of();
+        }
+        try {
+            var id2label = new com.fasterxml.jackson.databind.ObjectMapper().readTree(configFile.toFile()).path("id2label");
+            List<String> names = new java.util.ArrayList<>();
+            for (int i = 0; i < c.numLabels(); i++) {
+                var v = id2label.get(String.valueOf(i));
+                if (v == null || !v.isTextual()) {
+                    return List.of();
+                }
+                names.add(v.asText());
+            }
+            return names;
+        } catch (java.io.IOException e) {
+            return List.of(); // LlamaConfig.read has read this file already; nothing to name
+        }
     }
 
     static void write(LlamaConfig c, Path out, Path tokenizerDir, long seed, String dtype) {

@@ -216,6 +216,30 @@ class PpoTrainTest {
         }
     }
 
+    /** TRL's sentiment set-up: a two-label classifier's probability of "positive" is the reward. */
+    @Test
+    void classifierProbabilityIsTheReward() throws Exception {
+        Path cfg = tmp.resolve("cls.json");
+        Files.writeString(cfg, Files.readString(tmp.resolve("shape.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification")
+                .replace("\"initializer_range\":0.3", "\"initializer_range\":0.3,\"id2label\":{\"0\":\"negative\",\"1\":\"positive\"}"));
+        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", tmp.resolve("cls").toString(),
+                "--byte-tokenizer", "chatml").code());
+        Path r = recipe("withcls", "max_steps: 2\n", "  reward_classifier: cls\n  reward_classifier_label: positive\n");
+        CliTest.Run run = CliTest.run("train", r.toString(), "--set", "ppo.sample_every=1");
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("classifier cls p(positive)"), run.out());
+        ObjectMapper json = new ObjectMapper();
+        for (String line : Files.readAllLines(tmp.resolve("runs/withcls/samples.jsonl"))) {
+            double reward = json.readTree(line).get("reward").asDouble();
+            assertTrue(reward >= 0 && reward <= 1, "a probability: " + reward);
+        }
+        CliTest.assertOneLineError(CliTest.run("train", recipe("clslabel", "max_steps: 1\n",
+                "  reward_classifier: cls\n  reward_classifier_label: neutral\n").toString()), "one of [negative, positive]");
+        CliTest.assertOneLineError(CliTest.run("train", recipe("clsonly", "max_steps: 1\n",
+                "  reward_functions: [exact_match]\n  reward_classifier_label: positive\n").toString()),
+                "reward_classifier (the classifier checkpoint) is not");
+    }
+
     @Test
     void badConfigurationsFailInOneLine() throws Exception {
         CliTest.assertOneLineError(CliTest.run("train", recipe("none", "max_steps: 1\n", "").toString()),

@@ -184,7 +184,10 @@ class TrainPreferenceTest {
         assertTrue(run.out().contains("confusion matrix"), run.out());
         JsonNode confusion = new ObjectMapper().readTree(tmp.resolve("runs/cls/confusion.json").toFile());
         assertTrue(confusion.get("accuracy").asDouble() >= 0.8, confusion.toString());
-        assertTrue(Files.readString(tmp.resolve("runs/cls/model/config.json")).contains("\"LABEL_1\""));
+        // the label names travel with the checkpoint, as transformers' id2label / label2id
+        JsonNode written = new ObjectMapper().readTree(tmp.resolve("runs/cls/model/config.json").toFile());
+        assertEquals("neg", written.path("id2label").path("1").asText());
+        assertEquals(0, written.path("label2id").path("pos").asInt(-1));
         Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
                 "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");

@@ -150,6 +150,9 @@ public final class ClassifierStage {
         Path modelDir = out.resolve("model");
         ModelWriter.deleteTree(modelDir);
         ModelWriter.save(modelDir, model.config().withPadTokenId(padId), weights, dtype, r.baseModel());
+        if (!names.isEmpty()) {
+            ModelWriter.writeLabelNames(modelDir, names); // id2label names, so readers (and ppo.reward_classifier_label) see them
+        }
         log.printf("done: %d steps, last train loss %.4f; classifier %s%n", result.steps(), result.lastLoss(), modelDir);
         if (adapter != null) {
             adapter.close();

@@ -84,7 +84,12 @@ public final class PpoStage {
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         Prompts prompts = Prompts.load(r, tokenizer, log);
-        List<RewardFunction> functions = cfg.rewardFunctions().stream().map(RewardFunction::of).toList();
+        List<RewardFunction> functions = new ArrayList<>(cfg.rewardFunctions().stream().map(RewardFunction::of).toList());
+        ClassifierReward classifier = cfg.rewardClassifier()
+                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null))).orElse(null);
+        if (classifier != null) {
+            functions.add(classifier);
+        }
         if (functions.stream().anyMatch(RewardFunction::needsAnswer)) {
             prompts.all().stream().filter(p -> p.answer() == null).findFirst().ifPresent(p -> {
                 throw new LoroException(p.source() + ": reward functions " + cfg.rewardFunctions()
@@ -184,6 +189,9 @@ public final class PpoStage {
         valueHead.save(headFile);
         log.printf("done: %d PPO steps; %s, value head %s%n", steps, saved.describe(), headFile);
         adapter.close();
+        if (classifier != null) {
+            classifier.close();
+        }
         if (rewardModel != null) {
             rewardModel.close();
         }
@@ -196,9 +204,12 @@ public final class PpoStage {
     /** Recipe checks the schema cannot express; each a one-line LoroException. */
     static void validate(Recipe r) {
         Recipe.Ppo cfg = r.ppo();
-        if (cfg.rewardModel().isEmpty() && cfg.rewardFunctions().isEmpty()) {
-            throw new LoroException("stage ppo needs a reward: set ppo.reward_model (a reward-stage checkpoint) and/or"
-                    + " ppo.reward_functions (e.g. [exact_match])");
+        if (cfg.rewardModel().isEmpty() && cfg.rewardFunctions().isEmpty() && cfg.rewardClassifier().isEmpty()) {
+            throw new LoroException("stage ppo needs a reward: set ppo.reward_model (a reward-stage checkpoint),"
+                    + " ppo.reward_functions (e.g. [exact_match]) and/or ppo.reward_classifier (+ reward_classifier_label)");
+        }
+        if (cfg.rewardClassifierLabel().isPresent() && cfg.rewardClassifier().isEmpty()) {
+            throw new LoroException("ppo.reward_classifier_label is set but ppo.reward_classifier (the classifier checkpoint) is not");
         }
         if (r.adapter().type() != Recipe.AdapterType.LORA) {
             throw new LoroException("stage ppo supports adapter.type lora only (the reference model is the base with the"
@@ -218,6 +229,7 @@ public final class PpoStage {
         List<String> s = new ArrayList<>();
         cfg.rewardModel().ifPresent(p -> s.add("reward model " + p.getFileName()));
         s.addAll(cfg.rewardFunctions());
+        cfg.rewardClassifier().ifPresent(p -> s.add("classifier " + p.getFileName() + " p(" + cfg.rewardClassifierLabel().orElse("?") + ")"));
         cfg.missingEosPenalty().ifPresent(p -> s.add("missing_eos_penalty " + p));
         return String.join(" + ", s);
     }

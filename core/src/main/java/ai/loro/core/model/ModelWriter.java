@@ -89,4 +89,25 @@ public final class ModelWriter {
             Files.deleteIfExists(tmp);
         }
     }
+
+    /**
+     * Names a written classifier's labels in its config.json ({@code id2label} / {@code label2id},
+     * as transformers reads them); {@code names.size()} must equal the config's num_labels.
+     */
+    public static void writeLabelNames(Path modelDir, java.util.List<String> names) {
+        Path file = modelDir.resolve("config.json");
+        try {
+            com.fasterxml.jackson.databind.ObjectMapper json = new com.fasterxml.jackson.databind.ObjectMapper();
+            com.fasterxml.jackson.databind.node.ObjectNode cfg = (com.fasterxml.jackson.databind.node.ObjectNode) json.readTree(file.toFile());
+            com.fasterxml.jackson.databind.node.ObjectNode id2label = cfg.putObject("id2label");
+            com.fasterxml.jackson.databind.node.ObjectNode label2id = cfg.putObject("label2id");
+            for (int i = 0; i < names.size(); i++) {
+                id2label.put(String.valueOf(i), names.get(i));
+                label2id.put(names.get(i), i);
+            }
+            writeAtomically(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
+        } catch (IOException e) {
+            throw new LoroException(file + ": cannot write label names: " + e.getMessage(), e);
+        }
+    }
 }

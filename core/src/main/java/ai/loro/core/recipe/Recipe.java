@@ -215,9 +215,12 @@ public record Recipe(
                       int rolloutBatchSize, int numMiniBatches, int ppoEpochs, int maxNewTokens, double temperature,
                       int topK, double topP, double klCoef, String klEstimator, OptionalDouble targetKl,
                       double klHorizon, double gamma, double lam, double cliprange, double cliprangeValue,
-                      double vfCoef, double entCoef, boolean whitenRewards, int sampleEvery) {
+                      double vfCoef, double entCoef, boolean whitenRewards, int sampleEvery,
+                      Optional<Path> rewardClassifier, Optional<String> rewardClassifierLabel) {
         public Ppo {
             Objects.requireNonNull(rewardModel, "rewardModel");
+            Objects.requireNonNull(rewardClassifier, "rewardClassifier");
+            Objects.requireNonNull(rewardClassifierLabel, "rewardClassifierLabel");
             rewardFunctions = List.copyOf(rewardFunctions);
             Objects.requireNonNull(missingEosPenalty, "missingEosPenalty");
             Objects.requireNonNull(klEstimator, "klEstimator");
@@ -373,6 +376,8 @@ public record Recipe(
         pp.put("ent_coef", ppo.entCoef());
         pp.put("whiten_rewards", ppo.whitenRewards());
         pp.put("sample_every", ppo.sampleEvery());
+        ppo.rewardClassifier().ifPresent(p -> pp.put("reward_classifier", p.toString()));
+        ppo.rewardClassifierLabel().ifPresent(v -> pp.put("reward_classifier_label", v));
         m.put("ppo", pp);
         return m;
     }
@@ -437,7 +442,8 @@ public record Recipe(
                         optDouble(pp.get("target_kl")), (Double) pp.get("kl_horizon"), (Double) pp.get("gamma"),
                         (Double) pp.get("lam"), (Double) pp.get("cliprange"), (Double) pp.get("cliprange_value"),
                         (Double) pp.get("vf_coef"), (Double) pp.get("ent_coef"), (Boolean) pp.get("whiten_rewards"),
-                        (Integer) pp.get("sample_every")),
+                        (Integer) pp.get("sample_every"), Optional.ofNullable((Path) pp.get("reward_classifier")),
+                        Optional.ofNullable((String) pp.get("reward_classifier_label"))),
                 (String) v.get("quantize"),
                 (Boolean) v.get("deterministic"));
     }

@@ -112,7 +112,9 @@ public final class RecipeLoader {
             opt("vf_coef", NON_NEGATIVE, 0.1),
             opt("ent_coef", NON_NEGATIVE, 0.0),
             opt("whiten_rewards", BOOL, false),
-            opt("sample_every", NON_NEGATIVE_INT, 10));
+            opt("sample_every", NON_NEGATIVE_INT, 10),
+            opt("reward_classifier", PATH),
+            opt("reward_classifier_label", STRING));
 
     static final Block EXPORT = block(
             opt("merged", BOOL, false),
