@@ -77,6 +77,15 @@ class PpoTrainTest {
         return r;
     }
 
+    /** A random *ForSequenceClassification checkpoint tmp/NAME of the tiny shape, with extra config.json fields. */
+    static void classifierCheckpoint(String name, String extraConfigFields) throws Exception {
+        Path cfg = tmp.resolve(name + ".json");
+        Files.writeString(cfg, Files.readString(tmp.resolve("shape.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification")
+                .replace("\"initializer_range\":0.3", "\"initializer_range\":0.3," + extraConfigFields));
+        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", tmp.resolve(name).toString(),
+                "--byte-tokenizer", "chatml").code());
+    }
+
     static List<JsonNode> metrics(Path out) throws Exception {
         ObjectMapper json = new ObjectMapper();
         List<JsonNode> l = new ArrayList<>();
@@ -190,11 +199,7 @@ class PpoTrainTest {
 
     @Test
     void rewardModelAndFunctionsAreSummed() throws Exception {
-        Path cfg = tmp.resolve("rm.json");
-        Files.writeString(cfg, Files.readString(tmp.resolve("shape.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification")
-                .replace("\"initializer_range\":0.3", "\"initializer_range\":0.3,\"num_labels\":1"));
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", tmp.resolve("rm").toString(),
-                "--byte-tokenizer", "chatml").code());
+        classifierCheckpoint("rm", "\"num_labels\":1");
         Path r = recipe("withrm", "max_steps: 2\n", "  reward_model: rm\n");
         CliTest.Run run = CliTest.run("train", r.toString(), "--set", "ppo.sample_every=1");
         assertEquals(0, run.code(), run.err());
@@ -219,11 +224,7 @@ class PpoTrainTest {
     /** TRL's sentiment set-up: a two-label classifier's probability of "positive" is the reward. */
     @Test
     void classifierProbabilityIsTheReward() throws Exception {
-        Path cfg = tmp.resolve("cls.json");
-        Files.writeString(cfg, Files.readString(tmp.resolve("shape.json")).replace("LlamaForCausalLM", "LlamaForSequenceClassification")
-                .replace("\"initializer_range\":0.3", "\"initializer_range\":0.3,\"id2label\":{\"0\":\"negative\",\"1\":\"positive\"}"));
-        assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", tmp.resolve("cls").toString(),
-                "--byte-tokenizer", "chatml").code());
+        classifierCheckpoint("cls", "\"id2label\":{\"0\":\"negative\",\"1\":\"positive\"}");
         Path r = recipe("withcls", "max_steps: 2\n", "  reward_classifier: cls\n  reward_classifier_label: positive\n");
         CliTest.Run run = CliTest.run("train", r.toString(), "--set", "ppo.sample_every=1");
         assertEquals(0, run.code(), run.err());
