@@ -8,6 +8,7 @@ import ai.loro.cli.quickstart.ShiftWorld;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.tokenizer.TinyTokenizers;
@@ -122,12 +123,12 @@ final class QuickstartCommand implements Callable<Integer> {
         List<Evaluation.Row> rows = new ArrayList<>();
         Path sftModel = produced(runs, "sft");
         int maxNew = ShiftWorld.WORD_LENGTH + 4;
-        try (LlamaModel sft = LlamaModel.load(sftModel, DataType.FLOAT32, Device.cpu())) {
+        try (LlamaModel sft = LlamaModel.load(sftModel, DataType.FLOAT32, Device.cpu());
+             LoroTokenizer sftTokenizer = LoroTokenizer.load(sftModel)) {
             for (String stage : List.of("pretrain", "sft", "ppo", "dpo")) {
-                Path model = produced(runs, stage);
-                rows.add(stage.equals("sft")
-                        ? Evaluation.evaluate(stage, sft, loadTokenizer(model), sft, heldOutWords, maxNew, seed)
-                        : Evaluation.evaluate(stage, model, sft, heldOutWords, maxNew, seed));
+                rows.add(stage.equals("sft") // the reference itself: no KL to estimate
+                        ? Evaluation.evaluate(stage, sft, sftTokenizer, sft, heldOutWords, maxNew, seed)
+                        : Evaluation.evaluate(stage, produced(runs, stage), sft, heldOutWords, maxNew, seed));
             }
         }
         double[] rm = Evaluation.rewardAccuracy(produced(runs, "reward"), heldOutWords, seed);
@@ -145,7 +146,7 @@ final class QuickstartCommand implements Callable<Integer> {
         System.out.print(table);
 
         ObjectNode results = results(config, sizes, heldOutWords.size(), rows, rm, runs, (System.nanoTime() - t0) / 1e9);
-        Files.writeString(out.resolve("results.json"), results.toPrettyString());
+        ModelWriter.writeAtomically(out.resolve("results.json"), results.toPrettyString() + "\n");
         Path report = Report.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
         say("5. report   %s (loss and reward curves, this table); results.json beside it; total %.0f s", report,
                 (System.nanoTime() - t0) / 1e9);
@@ -226,10 +227,6 @@ final class QuickstartCommand implements Callable<Integer> {
 
     private static double seconds(List<TrainCommand.StageRun> runs, String stage) {
         return runs.stream().filter(r -> r.name().equals(stage)).mapToDouble(TrainCommand.StageRun::seconds).sum();
-    }
-
-    private static LoroTokenizer loadTokenizer(Path dir) {
-        return LoroTokenizer.load(dir);
     }
 
     private void copyRecipes(Path dest) throws IOException {
