@@ -3,7 +3,7 @@ package ai.loro.cli;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.cli.quickstart.Evaluation;
-import ai.loro.cli.quickstart.Report;
+import ai.loro.cli.quickstart.QuickstartReport;
 import ai.loro.cli.quickstart.ShiftWorld;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaConfig;
@@ -147,7 +147,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
         ObjectNode results = results(config, sizes, heldOutWords.size(), rows, rm, runs, (System.nanoTime() - t0) / 1e9);
         ModelWriter.writeAtomically(out.resolve("results.json"), results.toPrettyString() + "\n");
-        Path report = Report.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
+        Path report = QuickstartReport.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
         say("5. report   %s (loss and reward curves, this table); results.json beside it; total %.0f s", report,
                 (System.nanoTime() - t0) / 1e9);
         return 0;

@@ -98,7 +98,7 @@ class CliTest {
 
     @Test
     void helpOnEveryCommand() {
-        for (String cmd : List.of("quickstart", "logprobs", "generate", "init-model", "bench")) {
+        for (String cmd : List.of("quickstart", "logprobs", "generate", "init-model", "bench", "report")) {
             Run r = run(cmd, "--help");
             assertEquals(0, r.code(), cmd);
             assertTrue(r.out().contains("Usage: loro " + cmd), r.out());

@@ -56,12 +56,25 @@ class QuickstartTest {
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<table>") && html.contains("Held-out results"), "report table");
         for (String stage : List.of("pretrain", "sft", "reward", "ppo", "dpo")) {
-            assertTrue(html.contains("<h2>" + stage + "</h2>"), "section for " + stage);
+            assertTrue(html.contains("<h2>" + stage + " <small>"), "section for " + stage);
         }
         assertTrue(html.contains("env/reward_mean") && html.contains("objective/kl"), "PPO curves");
         assertTrue(html.contains("<polyline"), "curves drawn");
         assertFalse(html.contains("http://cdn") || html.contains("https://cdn"), "self-contained");
         assertFalse(Files.exists(out.resolve("report.html.tmp")));
+
+        assertTrue(html.contains("<h2>ppo <small>(ppo,") && html.contains("<h2>pretrain <small>(sft,"), "stage kinds from recipe.yaml");
+
+        // `loro report` on one stage's folder, and on the pipeline's folder (one section per stage folder)
+        CliTest.Run one = CliTest.run("report", out.resolve("dpo").toString());
+        assertEquals(0, one.code(), one.err());
+        String dpoHtml = Files.readString(out.resolve("dpo/report.html"));
+        assertTrue(dpoHtml.contains("<h2>dpo <small>(dpo,") && dpoHtml.contains("rewards/margins") && dpoHtml.contains("<polyline"));
+        Path all = tmp.resolve("all.html");
+        CliTest.Run whole = CliTest.run("report", out.toString(), "--out", all.toString());
+        assertEquals(0, whole.code(), whole.err());
+        assertTrue(whole.out().contains("(5 stages)"), whole.out());
+        CliTest.assertOneLineError(CliTest.run("report", out.resolve("data").toString()), "no metrics.jsonl");
 
         // the run folder's recipes re-run through `loro train`, and are the shipped ones
         assertEquals(Files.readString(Path.of("../recipes/quickstart/ppo.yaml")),

@@ -1,4 +1,4 @@
-package ai.loro.cli.quickstart;
+package ai.loro.cli.report;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -17,21 +17,21 @@ import tech.tablesaw.api.StringColumn;
 import tech.tablesaw.api.Table;
 
 /**
- * The quickstart's HTML report: the held-out table and, per stage, curves of the metrics the
- * stage logged (metrics.jsonl read into Tablesaw tables, one per stage, split into train/eval
- * rows). Curves are inline SVG, so the page needs no network and no script.
+ * HTML reports of training runs: per stage, curves of the metrics it logged (metrics.jsonl read
+ * into a Tablesaw table, split into train/eval rows; the panels follow the stage kind named in the
+ * run's recipe.yaml) and, for PPO, the last samples. Curves are inline SVG, so the page needs no
+ * network and no script. Used by {@code loro report} and the quickstart.
  */
-public final class Report {
+public final class RunReport {
     /** Metrics plotted per stage kind, in panels; missing ones are left out. */
     private static final Map<String, List<List<String>>> PANELS = Map.of(
-            "pretrain", List.of(List.of("loss")),
-            "sft", List.of(List.of("loss")),
+            "sft", List.of(List.of("loss"), List.of("perplexity")),
             "reward", List.of(List.of("loss"), List.of("accuracy", "rewards/accuracies")),
             "ppo", List.of(List.of("env/reward_mean"), List.of("objective/kl"), List.of("ppo/loss/policy", "ppo/loss/value")),
             "dpo", List.of(List.of("loss"), List.of("rewards/margins"), List.of("rewards/accuracies")));
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
 
-    private Report() {}
+    private RunReport() {}
 
     /** Reads {@code dir/STAGE/metrics.jsonl} into a table: step, split, and every numeric metric (NaN where absent). */
     public static Table metrics(Path file) {
@@ -67,62 +67,73 @@ public final class Report {
         return t;
     }
 
-    /** Writes {@code dir/report.html} from results.json's content and the stages' metrics; returns its path. */
-    public static Path write(Path dir, JsonNode results, List<String> stages) {
-        StringBuilder h = new StringBuilder();
-        h.append("<!doctype html><html><head><meta charset=\"utf-8\"><title>Loro quickstart</title><style>")
-                .append("body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}")
-                .append("table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}")
-                .append("th{background:#f3f3f3}td:first-child{text-align:left}.panels{display:flex;flex-wrap:wrap;gap:12px}")
-                .append("code{background:#f6f6f6}</style></head><body>\n");
-        h.append("<h1>Loro quickstart</h1>\n<p>Task: shift each letter of a ").append(ShiftWorld.WORD_LENGTH)
-                .append("-letter word one step along <code>").append(ShiftWorld.ALPHABET).append("</code> (<code>cafe → dbgf</code>). ")
-                .append(String.format(Locale.ROOT, "A %,d-parameter Llama trained from scratch; SFT on %d demonstrations of which %.0f%% are right; ",
-                        results.path("parameters").asLong(), results.path("demonstrations").asInt(),
-                        100 * results.path("demonstrations_right").asDouble()))
-                .append(String.format(Locale.ROOT, "reward model, PPO and DPO on %d right-vs-wrong comparisons. Held out: %d words no stage saw.</p>%n",
-                        results.path("comparisons").asInt(), results.path("held_out_words").asInt()));
-        h.append("<h2>Held-out results</h2>\n<table><tr><th>stage</th><th>greedy accuracy</th><th>sampled accuracy (T=1)</th>")
-                .append("<th>KL to SFT (nats/response)</th><th>response tokens</th><th>train time</th></tr>\n");
-        for (JsonNode s : results.path("stages")) {
-            h.append(String.format(Locale.ROOT, "<tr><td>%s</td><td>%.3f</td><td>%.3f</td><td>%s</td><td>%.1f</td><td>%.0f s</td></tr>%n",
-                    s.path("stage").asText(), s.path("greedy_accuracy").asDouble(), s.path("sampled_accuracy").asDouble(),
-                    s.has("kl_to_sft") ? String.format(Locale.ROOT, "%.3f", s.path("kl_to_sft").asDouble()) : "–",
-                    s.path("mean_response_tokens").asDouble(), s.path("seconds").asDouble()));
+    /** The page's head and style; {@link #end} closes it. */
+    public static String begin(String title) {
+        return "<!doctype html><html><head><meta charset=\"utf-8\"><title>" + escape(title) + "</title><style>"
+                + "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+                + "table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:4px 10px;text-align:right}"
+                + "th{background:#f3f3f3}td:first-child{text-align:left}.panels{display:flex;flex-wrap:wrap;gap:12px}"
+                + "code{background:#f6f6f6}</style></head><body>\n<h1>" + escape(title) + "</h1>\n";
+    }
+
+    public static String end() {
+        return "</body></html>\n";
+    }
+
+    /**
+     * One stage's section: a heading, its metric curves and (PPO) its last samples; "" when the
+     * folder has no metrics.jsonl. The stage kind comes from the folder's recipe.yaml.
+     */
+    public static String stageSection(String title, Path stageDir) {
+        Path file = stageDir.resolve("metrics.jsonl");
+        if (!Files.isRegularFile(file)) {
+            return "";
         }
-        JsonNode rm = results.path("reward_model");
-        h.append(String.format(Locale.ROOT, "</table>%n<p>Reward model: held-out pairwise accuracy %.3f, mean margin %.2f (%.0f s). Total %.0f s.</p>%n",
-                rm.path("held_out_pairwise_accuracy").asDouble(), rm.path("held_out_mean_margin").asDouble(),
-                rm.path("seconds").asDouble(), results.path("total_seconds").asDouble()));
-        for (String stage : stages) {
-            Path file = dir.resolve(stage).resolve("metrics.jsonl");
-            if (!Files.isRegularFile(file)) {
-                continue;
-            }
-            Table t = metrics(file);
-            h.append("<h2>").append(stage).append("</h2>\n<div class=\"panels\">\n");
-            for (List<String> panel : PANELS.getOrDefault(stage, List.of(List.of("loss")))) {
-                h.append(panel(t, panel));
-            }
-            h.append("</div>\n");
-            if (stage.equals("ppo")) {
-                h.append(samples(dir.resolve(stage).resolve("samples.jsonl")));
+        Table t = metrics(file);
+        String kind = stageKind(stageDir);
+        StringBuilder h = new StringBuilder("<h2>" + escape(title) + " <small>(" + kind + ", " + t.rowCount()
+                + " logged rows)</small></h2>\n<div class=\"panels\">\n");
+        for (List<String> panel : PANELS.getOrDefault(kind, List.of(List.of("loss")))) {
+            h.append(panel(t, panel));
+        }
+        h.append("</div>\n");
+        if (kind.equals("ppo")) {
+            h.append(samples(stageDir.resolve("samples.jsonl")));
+        }
+        return h.toString();
+    }
+
+    /** The {@code stage:} of the run's resolved recipe.yaml; "sft" when there is none. */
+    static String stageKind(Path stageDir) {
+        Path recipe = stageDir.resolve("recipe.yaml");
+        if (Files.isRegularFile(recipe)) {
+            try {
+                for (String line : Files.readAllLines(recipe)) {
+                    if (line.startsWith("stage:")) {
+                        return line.substring(6).trim().replace("\"", "").replace("'", "");
+                    }
+                }
+            } catch (IOException e) {
+                throw new UncheckedIOException(e);
             }
         }
-        h.append("</body></html>\n");
-        Path out = dir.resolve("report.html");
+        return "sft";
+    }
+
+    /** Writes {@code html} to {@code file} through a temporary file and a rename; returns the file. */
+    public static Path writeAtomically(Path file, String html) {
         try {
-            Path tmp = dir.resolve("report.html.tmp");
-            Files.writeString(tmp, h);
-            Files.move(tmp, out, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
+            Files.writeString(tmp, html);
+            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        return out;
+        return file;
     }
 
     /** One SVG panel: each metric's train rows (solid) and eval rows (dashed) against the step. */
-    static String panel(Table t, List<String> metrics) {
+    public static String panel(Table t, List<String> metrics) {
         record Series(String label, double[] x, double[] y, boolean dashed) {}
         List<Series> series = new ArrayList<>();
         for (String m : metrics) {
@@ -213,7 +224,7 @@ public final class Report {
                 : String.format(Locale.ROOT, "%.3g", v);
     }
 
-    static String escape(String s) {
+    public static String escape(String s) {
         return s.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace("\"", "&quot;").replace("\n", "\\n");
     }
 }
