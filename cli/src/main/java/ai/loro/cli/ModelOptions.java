@@ -26,15 +26,18 @@ final class ModelOptions {
             throw new LoroException(model + ": not a folder (--model takes a Hugging Face model directory)");
         }
         LlamaModel m = LlamaModel.load(model, DataType.FLOAT32, Device.cpu());
-        if (adapter != null) {
-            try {
-                Peft.load(adapter, m).attach(m);
-            } catch (RuntimeException e) {
-                m.close();
-                throw e;
-            }
+        return adapter != null ? withAdapter(m, adapter) : m;
+    }
+
+    /** {@code m} with the PEFT adapter in {@code adapterDir} attached; {@code m} is closed when that fails. */
+    static LlamaModel withAdapter(LlamaModel m, Path adapterDir) {
+        try {
+            Peft.load(adapterDir, m).attach(m);
+            return m;
+        } catch (RuntimeException e) {
+            m.close();
+            throw e;
         }
-        return m;
     }
 
     boolean hasTokenizer() {

@@ -78,7 +78,6 @@ final class QuickstartCommand implements Callable<Integer> {
         }
         Map<String, List<String>> extra = overrides();
         long t0 = System.nanoTime();
-        ShiftWorld world = new ShiftWorld(seed, heldOut);
         ShiftWorld.Sizes sizes = new ShiftWorld.Sizes(heldOut, 4000, 4000, 2000, 1024);
         List<TrainCommand.StageRun> runs;
         LlamaConfig config;
@@ -88,7 +87,7 @@ final class QuickstartCommand implements Callable<Integer> {
             if (Files.isRegularFile(previous)) { // the run's own seed: its sampling draws, not --seed's
                 seed = new ObjectMapper().readTree(previous.toFile()).path("seed").asLong(seed);
             }
-            runs = STAGES.stream().map(st -> new TrainCommand.StageRun(st, null,
+            runs = STAGES.stream().map(st -> new TrainCommand.StageRun(st,
                     out.resolve(st).resolve(st.equals("ppo") || st.equals("dpo") ? "merged" : "model"), 0)).toList();
         } else {
             Files.createDirectories(out);
@@ -107,7 +106,7 @@ final class QuickstartCommand implements Callable<Integer> {
             say("1. model    %s: %,d parameters (hidden %d, %d layers), byte-level tokenizer with a ChatML template, random weights",
                     init, config.parameterCount(), config.hiddenSize(), config.numHiddenLayers());
 
-            world.write(out.resolve("data"), sizes);
+            new ShiftWorld(seed, heldOut).write(out.resolve("data"), sizes);
             say("2. world    %s: shift each letter of a %d-letter word over '%s' one step (cafe -> dbgf); %d held-out words,"
                             + " %d sloppy demonstrations (right %.0f%%), %d right-vs-wrong comparisons", out.resolve("data"),
                     ShiftWorld.WORD_LENGTH, ShiftWorld.ALPHABET, heldOut, sizes.demonstrations(), 100 * ShiftWorld.DEMO_RIGHT,
@@ -179,7 +178,7 @@ final class QuickstartCommand implements Callable<Integer> {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("seed", seed);
         o.put("parameters", config.parameterCount());
-        o.put("held_out_words", rows.isEmpty() ? sizes.heldOut() : heldOutCount);
+        o.put("held_out_words", heldOutCount);
         o.put("demonstrations", sizes.demonstrations());
         o.put("demonstrations_right", ShiftWorld.DEMO_RIGHT);
         o.put("comparisons", sizes.pairs());

@@ -20,7 +20,6 @@ import ai.loro.datasets.PreferenceFormat;
 import ai.loro.datasets.PreferencePair;
 import ai.loro.datasets.Row;
 import ai.loro.datasets.Templates;
-import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -131,15 +130,8 @@ final class ScoreCommand implements Callable<Integer> {
             }
             return LlamaModel.load(model, DataType.FLOAT32, Device.cpu());
         }
-        LlamaModel m = LlamaModel.loadAsClassifier(model, c.isSequenceClassifier() ? c.numLabels() : 1, 0,
-                DataType.FLOAT32, Device.cpu());
-        try {
-            Peft.load(adapter, m).attach(m);
-        } catch (RuntimeException e) {
-            m.close();
-            throw e;
-        }
-        return m;
+        return ModelOptions.withAdapter(LlamaModel.loadAsClassifier(model, c.isSequenceClassifier() ? c.numLabels() : 1, 0,
+                DataType.FLOAT32, Device.cpu()), adapter);
     }
 
     static double[] scores(LlamaModel rm, long[] ids) {

@@ -65,7 +65,7 @@ final class TrainCommand implements Callable<Integer> {
     }
 
     /** What one pipeline stage produced: its full model (or null) and its wall time. */
-    record StageRun(String name, Recipe recipe, Path produced, double seconds) {}
+    record StageRun(String name, Path produced, double seconds) {}
 
     static List<StageRun> runPipeline(Pipeline p) {
         return runPipeline(p, Map.of());
@@ -96,7 +96,7 @@ final class TrainCommand implements Callable<Integer> {
             if (produced != null) {
                 outputs.put(s.name(), produced);
             }
-            runs.add(new StageRun(s.name(), r, produced, (System.nanoTime() - t0) / 1e9));
+            runs.add(new StageRun(s.name(), produced, (System.nanoTime() - t0) / 1e9));
         }
         return runs;
     }

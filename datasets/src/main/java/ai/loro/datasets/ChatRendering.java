@@ -32,10 +32,7 @@ final class ChatRendering {
         Map<String, Object> v = new HashMap<>(tokenizer.specialTokensMap());
         v.putAll(options.templateVariables());
         this.vars = v;
-        long[] with = tokenizer.encode("a", true);
-        long[] without = tokenizer.encode("a", false);
-        Long bos = tokenizer.bosId();
-        this.bosToPrepend = bos != null && with.length > without.length && with[0] == bos ? bos : null;
+        this.bosToPrepend = Bos.toPrepend(tokenizer);
         this.endOfTurnTokens = TurnBoundaries.endOfTurnTokens(tokenizer);
     }
 

@@ -38,20 +38,14 @@ public final class ExampleEncoder {
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
     private final ChatRendering chat;
-    private final ChatTemplate template;
     private final boolean alpacaTemplate;
-    private final Long bosToPrepend;
-    private final List<String> endOfTurnTokens;
     private final EncodeStats stats = new EncodeStats();
 
     public ExampleEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
         this.tokenizer = tokenizer;
         this.options = options;
         this.chat = new ChatRendering(tokenizer, options);
-        this.template = chat.template;
-        this.alpacaTemplate = template != null && template.source().equals(ChatTemplate.builtin("alpaca").source());
-        this.bosToPrepend = chat.bosToPrepend;
-        this.endOfTurnTokens = chat.endOfTurnTokens;
+        this.alpacaTemplate = chat.template != null && chat.template.source().equals(ChatTemplate.builtin("alpaca").source());
     }
 
     public EncodeOptions options() {
@@ -161,7 +155,7 @@ public final class ExampleEncoder {
             pieces.add(new Piece(full.substring(pos, before.length()), false));
             boolean last = i == msgs.size() - 1;
             int cut = TurnBoundaries.splitAssistant(full.substring(before.length(), turnEnd), msgs.get(i).content(), pieces, last,
-                    endOfTurnTokens);
+                    chat.endOfTurnTokens);
             pos = before.length() + cut;
         }
         if (lastAssistant != msgs.size() - 1) {
@@ -172,9 +166,9 @@ public final class ExampleEncoder {
 
         List<Long> ids = new ArrayList<>();
         List<Boolean> mask = new ArrayList<>();
-        boolean bos = bosToPrepend != null && (tokenizer.bosToken() == null || !full.startsWith(tokenizer.bosToken()));
+        boolean bos = Bos.needed(full, chat.bosToPrepend, tokenizer);
         if (bos) {
-            ids.add(bosToPrepend);
+            ids.add(chat.bosToPrepend);
             mask.add(false);
         }
         for (Piece p : pieces) {

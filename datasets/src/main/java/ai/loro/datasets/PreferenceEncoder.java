@@ -38,18 +38,12 @@ public final class PreferenceEncoder {
     private final LoroTokenizer tokenizer;
     private final EncodeOptions options;
     private final ChatRendering chat;
-    private final ChatTemplate template;
-    private final Long bosToPrepend;
-    private final List<String> endOfTurnTokens;
     private final PreferenceStats stats = new PreferenceStats();
 
     public PreferenceEncoder(LoroTokenizer tokenizer, EncodeOptions options) {
         this.tokenizer = tokenizer;
         this.options = options;
         this.chat = new ChatRendering(tokenizer, options);
-        this.template = chat.template;
-        this.bosToPrepend = chat.bosToPrepend;
-        this.endOfTurnTokens = chat.endOfTurnTokens;
     }
 
     public EncodeOptions options() {
@@ -123,13 +117,7 @@ public final class PreferenceEncoder {
     public EncodedPair tokenize(PreferencePair p) {
         String promptText = render(p.prompt(), true, p.source());
         long[] promptOnly = tokenizer.encode(promptText, false);
-        boolean bos = bosToPrepend != null && (tokenizer.bosToken() == null || !promptText.startsWith(tokenizer.bosToken()));
-        long[] promptIds = promptOnly;
-        if (bos) {
-            promptIds = new long[promptOnly.length + 1];
-            promptIds[0] = bosToPrepend;
-            System.arraycopy(promptOnly, 0, promptIds, 1, promptOnly.length);
-        }
+        long[] promptIds = Bos.prepend(promptOnly, promptText, chat.bosToPrepend, tokenizer);
         if (promptIds.length == 0) {
             throw new LoroException(p.source() + ": the prompt renders to no tokens");
         }
@@ -171,7 +159,7 @@ public final class PreferenceEncoder {
             }
             pieces.add(new Piece(full.substring(pos, before.length()), false));
             int cut = TurnBoundaries.splitAssistant(full.substring(before.length(), turnEnd), all.get(i).content(), pieces,
-                    i == all.size() - 1, endOfTurnTokens);
+                    i == all.size() - 1, chat.endOfTurnTokens);
             pos = before.length() + cut;
         }
         full = full.substring(0, pos); // what a template adds after the final assistant turn is dropped

@@ -89,6 +89,12 @@ public final class TurnBoundaries {
         return rest.isBlank() ? rest : "";
     }
 
+    /** {@link #finalTurnTail} tokenized (no special tokens added); empty when the template adds nothing. */
+    public static long[] finalTurnTailIds(ChatTemplate template, LoroTokenizer tokenizer) {
+        String tail = finalTurnTail(template, new java.util.HashMap<>(tokenizer.specialTokensMap()), endOfTurnTokens(tokenizer));
+        return tail.isEmpty() ? new long[0] : tokenizer.encode(tail, false);
+    }
+
     /** Where the first end-of-turn marker at or after {@code from} ends (the earliest end wins), or -1. */
     private static int endOfTurn(String text, int from, List<String> endOfTurnTokens) {
         int end = -1;

@@ -1,16 +1,13 @@
 package ai.loro.reward;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
-import ai.loro.core.model.HfNames;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
-import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -26,7 +23,6 @@ import ai.loro.datasets.DatasetReader;
 import ai.loro.datasets.Row;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.RecipeAdapters;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.JsonNode;
@@ -36,7 +32,6 @@ import java.io.IOException;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 
@@ -92,18 +87,12 @@ public final class ClassifierStage {
         int mb = r.microBatchSize();
         int perEpoch = (split.train().size() + mb - 1) / mb;
         List<ItemBatch> validation = batches(split.validation(), mb, padId);
-        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), n, r.seed(), DataType.FLOAT32, Device.cpu());
-        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
-        NDArray score = model.parameters().get(HfNames.SCORE);
-        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        ScoreModel setup = ScoreModel.setUp(r, n, log);
+        LlamaModel model = setup.model();
+        NDArray score = setup.score();
+        LoraAdapter adapter = setup.adapter();
         boolean lora = adapter != null;
-        Map<String, NDArray> trainable = new LinkedHashMap<>();
-        if (lora) {
-            trainable.putAll(adapter.parameters());
-            trainable.put(HfNames.SCORE, score);
-        } else {
-            trainable.putAll(model.parameters());
-        }
+        Map<String, NDArray> trainable = setup.trainable();
         int steps = RecipeTraining.totalSteps(r, perEpoch);
         AdamW optimizer = RecipeTraining.optimizer(r, trainable);
         log.printf("classifier (%d labels) on %s: %d training / %d validation texts; %d steps%n", n,

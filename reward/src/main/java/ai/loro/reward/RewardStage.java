@@ -1,16 +1,13 @@
 package ai.loro.reward;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
-import ai.loro.core.model.HfNames;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.quant.Quantization;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
@@ -27,12 +24,10 @@ import ai.loro.datasets.Collator;
 import ai.loro.datasets.PreferenceBatch;
 import ai.loro.datasets.PreferenceData;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.RecipeAdapters;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import java.io.PrintStream;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
@@ -57,18 +52,12 @@ public final class RewardStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
         long padId = Collator.padId(tokenizer);
-        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), 1, r.seed(), DataType.FLOAT32, Device.cpu());
-        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
-        NDArray score = model.parameters().get(HfNames.SCORE);
-        LoraAdapter adapter = RecipeAdapters.attach(model, r);
+        ScoreModel setup = ScoreModel.setUp(r, 1, log);
+        LlamaModel model = setup.model();
+        NDArray score = setup.score();
+        LoraAdapter adapter = setup.adapter();
         boolean lora = adapter != null;
-        Map<String, NDArray> trainable = new LinkedHashMap<>();
-        if (lora) {
-            trainable.putAll(adapter.parameters());
-            trainable.put(HfNames.SCORE, score); // the head is trained in full (PEFT modules_to_save)
-        } else {
-            trainable.putAll(model.parameters());
-        }
+        Map<String, NDArray> trainable = setup.trainable();
         int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
         AdamW optimizer = RecipeTraining.optimizer(r, trainable);
         Schedule schedule = RecipeTraining.schedule(r, steps);

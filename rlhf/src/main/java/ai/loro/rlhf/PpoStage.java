@@ -16,7 +16,6 @@ import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
-import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.datasets.Templates;
 import ai.loro.datasets.TurnBoundaries;
@@ -36,7 +35,6 @@ import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -272,14 +270,12 @@ public final class PpoStage {
      * so the score is read at the token the reward model was trained to score.
      */
     static long[] rewardTail(Recipe r, LoroTokenizer tok, PrintStream log) {
-        ChatTemplate t = Templates.resolve(r.chatTemplateFor(r.datasets().get(0)), tok);
-        String tail = TurnBoundaries.finalTurnTail(t, new HashMap<>(tok.specialTokensMap()), TurnBoundaries.endOfTurnTokens(tok));
-        if (tail.isEmpty()) {
-            return new long[0];
+        long[] tail = TurnBoundaries.finalTurnTailIds(Templates.resolve(r.chatTemplateFor(r.datasets().get(0)), tok), tok);
+        if (tail.length > 0) {
+            log.printf("reward model: finished replies are scored with the template's %s after EOS, as in reward training%n",
+                    MetricsLog.JSON.valueToTree(tok.decode(tail, false)));
         }
-        log.printf("reward model: finished replies are scored with the template's %s after EOS, as in reward training%n",
-                MetricsLog.JSON.valueToTree(tail));
-        return tok.encode(tail, false);
+        return tail;
     }
 
     record StepOutput(Map<String, Double> metrics, Rollout rollout, double[] scores) {}

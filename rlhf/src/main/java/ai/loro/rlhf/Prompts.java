@@ -6,6 +6,7 @@ import ai.loro.core.tokenizer.ChatMessage;
 import ai.loro.core.tokenizer.ChatTemplate;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.datasets.BadRows;
+import ai.loro.datasets.Bos;
 import ai.loro.datasets.DatasetReader;
 import ai.loro.datasets.Row;
 import ai.loro.datasets.Splits;
@@ -65,9 +66,7 @@ public final class Prompts {
             throw new LoroException("sequence_len " + r.sequenceLen() + " leaves no room for a prompt after ppo.max_new_tokens "
                     + r.ppo().maxNewTokens() + "; raise sequence_len or lower max_new_tokens");
         }
-        long[] with = tokenizer.encode("a", true);
-        long[] without = tokenizer.encode("a", false);
-        Long bos = tokenizer.bosId() != null && with.length > without.length && with[0] == tokenizer.bosId() ? tokenizer.bosId() : null;
+        Long bos = Bos.toPrepend(tokenizer);
         Map<String, Object> vars = new HashMap<>(tokenizer.specialTokensMap());
         List<Prompt> out = new ArrayList<>();
         for (Recipe.Dataset d : r.datasets()) {
@@ -84,13 +83,7 @@ public final class Prompts {
                     List<ChatMessage> msgs = messages(row);
                     String answer = optionalString(row, "answer");
                     String text = template.render(msgs, true, vars);
-                    long[] ids = tokenizer.encode(text, false);
-                    if (bos != null && (tokenizer.bosToken() == null || !text.startsWith(tokenizer.bosToken()))) {
-                        long[] b = new long[ids.length + 1];
-                        b[0] = bos;
-                        System.arraycopy(ids, 0, b, 1, ids.length);
-                        ids = b;
-                    }
+                    long[] ids = encode(tokenizer, text, bos);
                     if (ids.length == 0) {
                         throw new LoroException(row.where() + ": the prompt renders to no tokens");
                     }
@@ -109,6 +102,26 @@ public final class Prompts {
                     bad.count() > 0 ? ", " + bad.count() + " bad rows skipped" : "");
         }
         return new Prompts(out, r.seed());
+    }
+
+    /** A rendered prompt's tokens: no special tokens, BOS in front by {@link Bos}'s rule. */
+    static long[] encode(LoroTokenizer tokenizer, String rendered, Long bos) {
+        return Bos.prepend(tokenizer.encode(rendered, false), rendered, bos, tokenizer);
+    }
+
+    /**
+     * Prompts as PPO encodes them: each message list through the tokenizer's chat template with the
+     * generation prompt, then {@link #encode}. For evaluating a policy on the prompts it trained with.
+     */
+    public static List<long[]> encodeAll(LoroTokenizer tokenizer, List<List<ChatMessage>> conversations) {
+        ChatTemplate template = ai.loro.datasets.Templates.resolve("tokenizer", tokenizer);
+        Map<String, Object> vars = new HashMap<>(tokenizer.specialTokensMap());
+        Long bos = Bos.toPrepend(tokenizer);
+        List<long[]> out = new ArrayList<>();
+        for (List<ChatMessage> msgs : conversations) {
+            out.add(encode(tokenizer, template.render(msgs, true, vars), bos));
+        }
+        return out;
     }
 
     private static List<ChatMessage> messages(Row row) {

@@ -12,11 +12,11 @@ import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.tokenizer.ChatMessage;
 import ai.loro.core.tokenizer.LoroTokenizer;
+import ai.loro.rlhf.Prompts;
 import java.nio.file.Path;
 import ai.loro.datasets.Templates;
 import ai.loro.datasets.TurnBoundaries;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Random;
 import java.util.Set;
@@ -35,25 +35,9 @@ public final class Evaluation {
 
     private Evaluation() {}
 
-    /**
-     * Encoded chat prompts for words, as the PPO stage encodes them: the template with the
-     * generation prompt, BOS prepended when the tokenizer adds one and the render lacks it.
-     */
+    /** Encoded chat prompts for words, exactly as the PPO stage encodes its prompts. */
     public static List<long[]> prompts(LoroTokenizer tok, List<String> words) {
-        boolean addsBos = tok.bosId() != null && tok.encode("a", true).length > tok.encode("a", false).length;
-        List<long[]> out = new ArrayList<>();
-        for (String w : words) {
-            String text = tok.applyChatTemplate(List.of(ChatMessage.user(w)), true);
-            long[] ids = tok.encode(text, false);
-            if (addsBos && (tok.bosToken() == null || !text.startsWith(tok.bosToken()))) {
-                long[] b = new long[ids.length + 1];
-                b[0] = tok.bosId();
-                System.arraycopy(ids, 0, b, 1, ids.length);
-                ids = b;
-            }
-            out.add(ids);
-        }
-        return out;
+        return Prompts.encodeAll(tok, words.stream().map(w -> List.of(ChatMessage.user(w))).toList());
     }
 
     /**
@@ -120,9 +104,7 @@ public final class Evaluation {
         try (LlamaModel rm = LlamaModel.load(rewardDir, DataType.FLOAT32, Device.cpu());
              LoroTokenizer tok = LoroTokenizer.load(rewardDir)) {
             List<long[]> prompts = prompts(tok, words);
-            String tailText = TurnBoundaries.finalTurnTail(Templates.resolve("tokenizer", tok),
-                    new HashMap<>(tok.specialTokensMap()), TurnBoundaries.endOfTurnTokens(tok));
-            long[] tail = tok.encode(tailText, false);
+            long[] tail = TurnBoundaries.finalTurnTailIds(Templates.resolve("tokenizer", tok), tok);
             Random rng = new Random(seed);
             List<long[]> right = new ArrayList<>();
             List<long[]> wrong = new ArrayList<>();
