@@ -43,6 +43,34 @@ final class ChatRendering {
         return tokenizer.applyChatTemplate(msgs, generationPrompt, options.templateVariables()); // throws: no template
     }
 
+    /** Appends each piece's tokens (no special tokens) to {@code ids}, with loss where the piece trains or train_on_inputs is set. */
+    void encodePieces(List<TurnBoundaries.Piece> pieces, List<Long> ids, List<Boolean> mask) {
+        for (TurnBoundaries.Piece piece : pieces) {
+            if (piece.text().isEmpty()) {
+                continue;
+            }
+            for (long id : tokenizer.encode(piece.text(), false)) {
+                ids.add(id);
+                mask.add(piece.train() || options.trainOnInputs());
+            }
+        }
+    }
+
+    /**
+     * Where the render tokenized whole ({@code whole}) and the pieces' tokens ({@code n} of them,
+     * token k = {@code mine(k)}) first differ, or the shorter one's length when one is a prefix of the
+     * other; -1 when they are the same.
+     */
+    static int firstMismatch(long[] whole, int n, java.util.function.IntToLongFunction mine) {
+        int common = Math.min(whole.length, n);
+        for (int k = 0; k < common; k++) {
+            if (whole[k] != mine.applyAsLong(k)) {
+                return k;
+            }
+        }
+        return whole.length == n ? -1 : common;
+    }
+
     String templateName() {
         return template != null ? template.name() : "chat template";
     }

@@ -171,31 +171,14 @@ public final class ExampleEncoder {
             ids.add(chat.bosToPrepend);
             mask.add(false);
         }
-        for (Piece p : pieces) {
-            if (p.text().isEmpty()) {
-                continue;
-            }
-            for (long id : tokenizer.encode(p.text(), false)) {
-                ids.add(id);
-                mask.add(p.train() || options.trainOnInputs());
-            }
-        }
+        chat.encodePieces(pieces, ids, mask);
         long[] whole = tokenizer.encode(full, false);
         int offset = bos ? 1 : 0;
-        boolean same = whole.length == ids.size() - offset;
-        int firstDiff = -1;
-        for (int k = 0; k < Math.min(whole.length, ids.size() - offset); k++) {
-            if (whole[k] != ids.get(k + offset)) {
-                same = false;
-                firstDiff = k;
-                break;
-            }
-        }
-        if (!same && options.strictBoundaries()) {
-            int k = firstDiff < 0 ? Math.min(whole.length, ids.size() - offset) : firstDiff;
+        int mismatch = ChatRendering.firstMismatch(whole, ids.size() - offset, j -> ids.get(j + offset));
+        if (mismatch >= 0 && options.strictBoundaries()) {
             throw new LoroException(c.source() + ": tokenizing the rendered conversation in pieces (prompt /"
-                    + " assistant parts) gives other tokens than tokenizing it whole, from token " + k + " ("
-                    + quote(tokenizer.decode(Arrays.copyOfRange(whole, k, Math.min(whole.length, k + 4)), false))
+                    + " assistant parts) gives other tokens than tokenizing it whole, from token " + mismatch + " ("
+                    + quote(tokenizer.decode(Arrays.copyOfRange(whole, mismatch, Math.min(whole.length, mismatch + 4)), false))
                     + " in the whole render): a token spans the boundary between a prompt and an assistant part;"
                     + " use a template that separates them (e.g. with a newline), or turn strict boundaries off to"
                     + " train on the pieces' tokens (as the model sees them at inference: the prompt tokenized alone)");

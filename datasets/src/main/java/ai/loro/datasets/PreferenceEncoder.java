@@ -166,31 +166,14 @@ public final class PreferenceEncoder {
 
         List<Long> ids = new ArrayList<>();
         List<Boolean> mask = new ArrayList<>();
-        for (Piece piece : pieces) {
-            if (piece.text().isEmpty()) {
-                continue;
-            }
-            for (long id : tokenizer.encode(piece.text(), false)) {
-                ids.add(id);
-                mask.add(piece.train() || options.trainOnInputs());
-            }
-        }
+        chat.encodePieces(pieces, ids, mask);
         long[] whole = tokenizer.encode(full, false);
-        boolean same = whole.length == promptOnly.length + ids.size();
-        int firstDiff = -1;
-        for (int k = 0; k < Math.min(whole.length, promptOnly.length + ids.size()); k++) {
-            long mine = k < promptOnly.length ? promptOnly[k] : ids.get(k - promptOnly.length);
-            if (whole[k] != mine) {
-                same = false;
-                firstDiff = k;
-                break;
-            }
-        }
-        if (!same && options.strictBoundaries()) {
-            int k = firstDiff < 0 ? Math.min(whole.length, promptOnly.length + ids.size()) : firstDiff;
+        int mismatch = ChatRendering.firstMismatch(whole, promptOnly.length + ids.size(),
+                j -> j < promptOnly.length ? promptOnly[j] : ids.get(j - promptOnly.length));
+        if (mismatch >= 0 && options.strictBoundaries()) {
             throw new LoroException(p.source() + ": field '" + field + "': tokenizing the prompt and the response"
-                    + " separately gives other tokens than tokenizing prompt + response whole, from token " + k + " ("
-                    + quote(tokenizer.decode(Arrays.copyOfRange(whole, k, Math.min(whole.length, k + 4)), false))
+                    + " separately gives other tokens than tokenizing prompt + response whole, from token " + mismatch + " ("
+                    + quote(tokenizer.decode(Arrays.copyOfRange(whole, mismatch, Math.min(whole.length, mismatch + 4)), false))
                     + " in the whole render): a token spans the prompt/response boundary; use a template that"
                     + " separates them, or turn strict boundaries off to keep the pieces' tokens");
         }
