@@ -1,11 +1,7 @@
 package ai.loro.cli;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.Jsonl;
 import ai.loro.core.model.LlamaConfig;
@@ -135,11 +131,11 @@ final class ScoreCommand implements Callable<Integer> {
     }
 
     static double[] scores(LlamaModel rm, long[] ids) {
-        try (NDScope scope = new NDScope(); NDManager m = rm.manager().newSubManager()) {
-            scope.suppressNotUsedWarning();
-            NDArray x = m.create(ids, new Shape(1, ids.length));
-            NDArray mask = m.ones(new Shape(1, ids.length), DataType.INT64);
-            return rm.classify(rm.hiddenStates(x, mask, null), mask).toType(DataType.FLOAT64, false).toDoubleArray();
+        float[] s = rm.classifyRows(List.of(ids), 1)[0];
+        double[] out = new double[s.length];
+        for (int i = 0; i < s.length; i++) {
+            out[i] = s[i];
         }
+        return out;
     }
 }

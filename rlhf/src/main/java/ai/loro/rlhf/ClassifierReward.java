@@ -1,12 +1,7 @@
 package ai.loro.rlhf;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
@@ -98,17 +93,16 @@ public final class ClassifierReward implements RewardFunction, AutoCloseable {
         if (response.isEmpty() || ids.length == 0) {
             return 0;
         }
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
-            scope.suppressNotUsedWarning();
-            NDArray x = m.create(ids, new Shape(1, ids.length));
-            NDArray mask = m.ones(new Shape(1, ids.length), DataType.INT64);
-            float[] p = model.classify(model.hiddenStates(x, mask, null), mask).softmax(-1).toFloatArray(); // (1, labels)
-            return p[label];
-        } finally {
-            JniUtils.setGradMode(grad);
+        float[] logits = model.classifyRows(List.of(ids), 1)[0];
+        double max = Double.NEGATIVE_INFINITY;
+        for (float v : logits) {
+            max = Math.max(max, v);
         }
+        double sum = 0;
+        for (float v : logits) {
+            sum += Math.exp(v - max);
+        }
+        return Math.exp(logits[label] - max) / sum; // softmax, shifted by the max for range
     }
 
     @Override

@@ -1,11 +1,7 @@
 package ai.loro.cli.quickstart;
 
 import ai.djl.Device;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.ndarray.types.Shape;
-import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.cli.LogprobsCommand;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.generate.SamplingParams;
@@ -112,8 +108,8 @@ public final class Evaluation {
                 right.add(withResponse(prompts.get(i), tok, ShiftWorld.answer(words.get(i)), tail));
                 wrong.add(withResponse(prompts.get(i), tok, ShiftWorld.wrongAnswer(words.get(i), rng), tail));
             }
-            float[] a = score(rm, right, tok.padId());
-            float[] b = score(rm, wrong, tok.padId());
+            float[] a = score(rm, right);
+            float[] b = score(rm, wrong);
             int wins = 0;
             double margin = 0;
             for (int i = 0; i < a.length; i++) {
@@ -134,35 +130,11 @@ public final class Evaluation {
         return s;
     }
 
-    private static float[] score(LlamaModel rm, List<long[]> seqs, long padId) {
-        float[] out = new float[seqs.size()];
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (int from = 0; from < seqs.size(); from += BATCH) {
-                int to = Math.min(seqs.size(), from + BATCH);
-                int t = 0;
-                for (int i = from; i < to; i++) {
-                    t = Math.max(t, seqs.get(i).length);
-                }
-                long[] ids = new long[(to - from) * t];
-                long[] mask = new long[ids.length];
-                java.util.Arrays.fill(ids, padId);
-                for (int i = from; i < to; i++) {
-                    long[] s = seqs.get(i);
-                    System.arraycopy(s, 0, ids, (i - from) * t, s.length);
-                    java.util.Arrays.fill(mask, (i - from) * t, (i - from) * t + s.length, 1L);
-                }
-                try (NDScope scope = new NDScope(); NDManager m = rm.manager().newSubManager()) {
-                    scope.suppressNotUsedWarning();
-                    var idArr = m.create(ids, new Shape(to - from, t));
-                    var maskArr = m.create(mask, new Shape(to - from, t));
-                    float[] s = rm.classify(rm.hiddenStates(idArr, maskArr, null), maskArr).toType(DataType.FLOAT32, false).toFloatArray();
-                    System.arraycopy(s, 0, out, from, to - from);
-                }
-            }
-        } finally {
-            JniUtils.setGradMode(grad);
+    private static float[] score(LlamaModel rm, List<long[]> seqs) {
+        float[][] rows = rm.classifyRows(seqs, BATCH);
+        float[] out = new float[rows.length];
+        for (int i = 0; i < rows.length; i++) {
+            out[i] = rows[i][0];
         }
         return out;
     }

@@ -383,6 +383,45 @@ public final class LlamaModel implements AutoCloseable {
         return Linear.linear(pooled, score).singletonOrThrow();
     }
 
+    /**
+     * Classifier scores of whole token rows, for scoring outside training: batches of up to
+     * {@code batchSize} rows, right-padded and masked, autograd off. Returns (rows, labels).
+     */
+    public float[][] classifyRows(java.util.List<long[]> rows, int batchSize) {
+        float[][] out = new float[rows.size()][];
+        boolean grad = ai.djl.pytorch.jni.JniUtils.isGradMode();
+        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        try {
+            for (int from = 0; from < rows.size(); from += batchSize) {
+                int to = Math.min(rows.size(), from + batchSize);
+                int t = 0;
+                for (int i = from; i < to; i++) {
+                    t = Math.max(t, rows.get(i).length);
+                }
+                long[] ids = new long[(to - from) * t]; // padding id 0: masked out, never read
+                long[] mask = new long[ids.length];
+                for (int i = from; i < to; i++) {
+                    long[] r = rows.get(i);
+                    System.arraycopy(r, 0, ids, (i - from) * t, r.length);
+                    Arrays.fill(mask, (i - from) * t, (i - from) * t + r.length, 1L);
+                }
+                try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager m = manager.newSubManager()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray maskArr = m.create(mask, new Shape(to - from, t));
+                    float[] flat = classify(hiddenStates(m.create(ids, new Shape(to - from, t)), maskArr, null), maskArr)
+                            .toType(DataType.FLOAT32, false).toFloatArray(); // (rows, labels)
+                    int labels = flat.length / (to - from);
+                    for (int i = from; i < to; i++) {
+                        out[i] = Arrays.copyOfRange(flat, (i - from) * labels, (i - from + 1) * labels);
+                    }
+                }
+            }
+        } finally {
+            ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
+        }
+        return out;
+    }
+
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
     public NDArray forward(NDArray inputIds, NDArray mask, KvCache cache) {
         return logits(hiddenStates(inputIds, mask, cache));
