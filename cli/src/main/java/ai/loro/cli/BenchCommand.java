@@ -49,6 +49,11 @@ final class BenchCommand implements Callable<Integer> {
             description = "Measure SFT training steps instead (LoRA r=8 on q/k/v/o, or full fine-tuning): tokens/s and MFU of"
                     + " the full step and of a bare DJL forward+backward baseline.") String train;
     @Option(names = "--steps", defaultValue = "5", description = "With --train: timed steps (default: ${DEFAULT-VALUE}).") int steps;
+    @Option(names = "--gradient-checkpointing", description = "With --train: re-run each layer in the backward pass.")
+    boolean gradientCheckpointing;
+    @Option(names = "--quantize", defaultValue = "none", paramLabel = "none|int8|nf4",
+            description = "With --train lora --no-baseline: the frozen base quantized (default: ${DEFAULT-VALUE}).") String quantize;
+    @Option(names = "--no-baseline", description = "With --train: skip the bare DJL baseline.") boolean noBaseline;
 
     @Override
     public Integer call() throws Exception {
@@ -140,8 +145,11 @@ final class BenchCommand implements Callable<Integer> {
         if (!train.equals("lora") && !train.equals("full")) {
             throw new LoroException("--train must be lora or full, got " + train);
         }
-        TrainBench.Figures f = TrainBench.run(model, train.equals("lora"), batch, seq, steps,
-                Path.of(System.getProperty("java.io.tmpdir")));
+        if (!List.of("none", "int8", "nf4").contains(quantize)) {
+            throw new LoroException("--quantize must be none, int8 or nf4, got " + quantize);
+        }
+        TrainBench.Figures f = TrainBench.run(model, new TrainBench.Options(train.equals("lora"), quantize, gradientCheckpointing,
+                !noBaseline), batch, seq, steps, Path.of(System.getProperty("java.io.tmpdir")));
         LlamaConfig c = model.config();
         ObjectMapper json = new ObjectMapper();
         ObjectNode r = json.createObjectNode();
@@ -149,38 +157,38 @@ final class BenchCommand implements Callable<Integer> {
         r.put("parameters", c.parameterCount()).put("mode", train).put("batch", batch).put("seq", seq);
         r.put("threads", Runtime.getRuntime().availableProcessors());
         r.put("step_s", Math.round(f.stepSeconds() * 1e4) / 1e4).put("tokens_per_s", round(f.tokensPerSecond()));
-        r.put("bare_step_s", Math.round(f.bareStepSeconds() * 1e4) / 1e4).put("bare_tokens_per_s", round(f.bareTokensPerSecond()));
-        r.put("overhead_vs_bare", round(f.stepSeconds() / f.bareStepSeconds() - 1));
+        if (!noBaseline) {
+            r.put("bare_step_s", Math.round(f.bareStepSeconds() * 1e4) / 1e4).put("bare_tokens_per_s", round(f.bareTokensPerSecond()));
+            r.put("overhead_vs_bare", round(f.stepSeconds() / f.bareStepSeconds() - 1));
+        }
         r.put("model_gflops_per_token", round(f.modelFlopsPerToken() / 1e9 * 1000) / 1000);
         r.put("matmul_gflops", round(f.matmulGflops()));
-        r.put("mfu", Math.round(f.mfu() * 10000) / 10000.0).put("bare_mfu", Math.round(f.bareMfu() * 10000) / 10000.0);
+        r.put("mfu", Math.round(f.mfu() * 10000) / 10000.0);
+        if (!noBaseline) {
+            r.put("bare_mfu", Math.round(f.bareMfu() * 10000) / 10000.0);
+        }
+        r.put("quantize", quantize).put("gradient_checkpointing", gradientCheckpointing);
+        r.put("step_peak_rss_mb", f.stepPeakRssMb());
         r.put("peak_rss_mb", peakRssMb());
         if (!jsonOnly) {
             System.out.printf("%s training, %,d parameters, batch %d x seq %d, %d CPU threads, fp32 matmul peak %.1f GFLOP/s%n",
                     train, c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(), f.matmulGflops());
             System.out.printf("%-28s %10s %12s %8s%n", "", "step s", "tokens/s", "MFU");
             System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "Loro SFT step (full loop)", f.stepSeconds(), f.tokensPerSecond(), 100 * f.mfu());
-            System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "bare DJL forward+backward", f.bareStepSeconds(), f.bareTokensPerSecond(),
-                    100 * f.bareMfu());
-            System.out.printf("overhead of the full step over the bare baseline: %+.1f%%%n", 100 * (f.stepSeconds() / f.bareStepSeconds() - 1));
-            System.out.printf("peak resident memory of the process: %d MB%n", peakRssMb());
+            if (!noBaseline) {
+                System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "bare DJL forward+backward", f.bareStepSeconds(), f.bareTokensPerSecond(),
+                        100 * f.bareMfu());
+                System.out.printf("overhead of the full step over the bare baseline: %+.1f%%%n", 100 * (f.stepSeconds() / f.bareStepSeconds() - 1));
+            }
+            System.out.printf("peak resident memory after the Loro steps: %d MB (quantize %s, gradient checkpointing %s);"
+                    + " of the whole process: %d MB%n", f.stepPeakRssMb(), quantize, gradientCheckpointing, peakRssMb());
         }
         System.out.println(json.writeValueAsString(r));
         return 0;
     }
 
-    /** The process's peak resident set (VmHWM), in MB; -1 where /proc is unavailable. */
     static long peakRssMb() {
-        try {
-            for (String line : java.nio.file.Files.readAllLines(Path.of("/proc/self/status"))) {
-                if (line.startsWith("VmHWM:")) {
-                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
-                }
-            }
-        } catch (java.io.IOException | NumberFormatException e) {
-            return -1;
-        }
-        return -1;
+        return TrainBench.peakRssMb();
     }
 
     private static long[] randomIds(SplittableRandom rng, int n, int vocab) {

@@ -96,8 +96,8 @@ public final class Main implements Runnable {
         Throwable hit = null;
         for (Throwable t = ex; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
-            if (t instanceof UnsatisfiedLinkError || t instanceof ai.djl.engine.EngineException
-                    || m.contains("djl_torch") || m.contains("libtorch") || m.contains("PyTorch native library")) {
+            // an EngineException alone is no load failure: libtorch ops report their errors with it too
+            if (t instanceof UnsatisfiedLinkError || m.contains("djl_torch") || m.contains("libtorch") || m.contains("PyTorch native library")) {
                 hit = t;
             }
         }

@@ -156,6 +156,28 @@ class PpoTrainTest {
     }
 
     @Test
+    void gradientCheckpointingGivesTheSamePpoRun() throws Exception {
+        String extra = "max_steps: 3\ndeterministic: true\n";
+        String ppo = "  reward_functions: [exact_match, \"length_penalty:4\"]\n";
+        for (String on : new String[] {"false", "true"}) {
+            CliTest.Run run = CliTest.run("train", recipe("ckpt-" + on, extra, ppo).toString(), "--set", "gradient_checkpointing=" + on);
+            assertEquals(0, run.code(), run.err());
+        }
+        for (String f : List.of("adapter/adapter_model.safetensors", "value_head.safetensors")) {
+            Fixtures.assertSameTensors(tmp.resolve("runs/ckpt-false").resolve(f), tmp.resolve("runs/ckpt-true").resolve(f));
+        }
+        List<JsonNode> a = metrics(tmp.resolve("runs/ckpt-false"));
+        List<JsonNode> b = metrics(tmp.resolve("runs/ckpt-true"));
+        assertEquals(3, a.size());
+        assertEquals(3, b.size());
+        for (int i = 0; i < a.size(); i++) {
+            for (String k : List.of("env/reward_mean", "objective/kl", "ppo/loss/policy", "ppo/loss/value")) {
+                assertEquals(a.get(i).get(k).asDouble(), b.get(i).get(k).asDouble(), 1e-5, "step " + (i + 1) + " " + k);
+            }
+        }
+    }
+
+    @Test
     void killedPpoRunResumesBitIdentical() throws Exception {
         String extra = "max_steps: 8\nsave_steps: 2\ndeterministic: true\n";
         String ppo = "  reward_functions: [exact_match, \"length_penalty:4\"]\n  missing_eos_penalty: 0.5\n"

@@ -8,7 +8,6 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -50,13 +49,14 @@ public final class DpoStage {
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         PreferenceData data = PreferenceData.load(r, tokenizer, log);
-        LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
-        Quantization.apply(policy, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
+        Device device = RecipeTraining.device(r);
+        LlamaModel policy = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device);
+        RecipeTraining.prepareModel(policy, r, log); // quantize, gradient_checkpointing (before the adapter attaches)
         boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
         // the reference: the base itself with the adapter off (no second copy), unless one is named;
         // full fine-tuning changes the base, so it needs its own frozen copy
         Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
-        LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, DataType.FLOAT32, Device.cpu());
+        LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, RecipeTraining.computeDtype(r), device);
         LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         Map<String, NDArray> trainable;
         if (lora) {

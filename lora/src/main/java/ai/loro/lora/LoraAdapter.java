@@ -324,5 +324,20 @@ public final class LoraAdapter implements AutoCloseable {
             NDArray up = Linear.linear(down, m.b()).singletonOrThrow(); // (B, T, out)
             return up.mul(scale); // scale: a cached array that outlives every backward pass
         }
+
+        @Override
+        public boolean trainable() {
+            return m.a().hasGradient() || m.b().hasGradient();
+        }
+
+        @Override
+        public Object randomState() { // the mask is a function of (seed, step, module, call index)
+            return calls.getOrDefault(m.name(), 0);
+        }
+
+        @Override
+        public void restoreRandomState(Object state) {
+            calls.put(m.name(), (Integer) state);
+        }
     }
 }

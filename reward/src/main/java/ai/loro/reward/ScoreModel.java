@@ -1,12 +1,11 @@
 package ai.loro.reward;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
+import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
@@ -22,8 +21,9 @@ import java.util.Map;
  */
 record ScoreModel(LlamaModel model, NDArray score, LoraAdapter adapter, Map<String, NDArray> trainable) {
     static ScoreModel setUp(Recipe r, int labels, PrintStream log) {
-        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), labels, r.seed(), DataType.FLOAT32, Device.cpu());
-        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
+        LlamaModel model = LlamaModel.loadAsClassifier(r.baseModel(), labels, r.seed(), RecipeTraining.computeDtype(r),
+                RecipeTraining.device(r));
+        RecipeTraining.prepareModel(model, r, log); // quantize, gradient_checkpointing (before the adapter attaches)
         NDArray score = model.parameters().get(HfNames.SCORE);
         LoraAdapter adapter = RecipeAdapters.attach(model, r);
         Map<String, NDArray> trainable = new LinkedHashMap<>();

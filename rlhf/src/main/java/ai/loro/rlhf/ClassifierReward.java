@@ -27,6 +27,11 @@ public final class ClassifierReward implements RewardFunction, AutoCloseable {
     private final String labelName;
 
     public ClassifierReward(Path dir, String label) {
+        this(dir, label, Device.cpu());
+    }
+
+    /** As {@link #ClassifierReward(Path, String)}, the classifier on {@code device}. */
+    public ClassifierReward(Path dir, String label, Device device) {
         LlamaConfig c = LlamaConfig.read(dir);
         if (!c.isSequenceClassifier() || c.numLabels() < 2) {
             throw new LoroException(dir + ": ppo.reward_classifier must be a *ForSequenceClassification checkpoint with two or"
@@ -36,7 +41,7 @@ public final class ClassifierReward implements RewardFunction, AutoCloseable {
         List<String> names = labelNames(dir, c.numLabels());
         this.label = labelIndex(dir, label, names);
         this.labelName = names.get(this.label);
-        this.model = LlamaModel.load(dir, DataType.FLOAT32, Device.cpu());
+        this.model = LlamaModel.load(dir, DataType.FLOAT32, device);
         try {
             this.tokenizer = LoroTokenizer.load(dir);
         } catch (RuntimeException e) {

@@ -13,6 +13,7 @@ import ai.loro.core.LoroException;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.loss.LossOps;
+import ai.loro.core.model.ActivationCheckpoints;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
@@ -27,7 +28,6 @@ import ai.loro.core.train.Schedule;
 import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.TrainLoop;
-import ai.loro.core.quant.Quantization;
 import ai.loro.lora.RecipeAdapters;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
@@ -83,8 +83,9 @@ public final class PpoStage {
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         Prompts prompts = Prompts.load(r, tokenizer, log);
         List<RewardFunction> functions = new ArrayList<>(cfg.rewardFunctions().stream().map(RewardFunction::of).toList());
+        Device device = RecipeTraining.device(r);
         ClassifierReward classifier = cfg.rewardClassifier()
-                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null))).orElse(null);
+                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null), device)).orElse(null);
         if (classifier != null) {
             functions.add(classifier);
         }
@@ -94,10 +95,10 @@ public final class PpoStage {
                         + " need an 'answer' on every prompt row");
             });
         }
-        LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
-        LlamaModel rewardModel = cfg.rewardModel().map(p -> loadRewardModel(p, policy.config(), r.seed())).orElse(null);
+        LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, device);
+        LlamaModel rewardModel = cfg.rewardModel().map(p -> loadRewardModel(p, policy.config(), r.seed(), device)).orElse(null);
         Recipe.Adapter a = r.adapter();
-        Quantization.apply(policy, r, log); // quantize: int8|nf4 = a quantized frozen base (and reference)
+        RecipeTraining.prepareModel(policy, r, log); // quantize (a quantized frozen base, and reference), gradient_checkpointing
         LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         adapter.setTraining(false); // no dropout in PPO
         ValueHead valueHead = new ValueHead(policy.config().hiddenSize(), policy.manager());
@@ -145,7 +146,7 @@ public final class PpoStage {
         }
         // ---- train
         Map<String, Double> last = Map.of();
-        NDManager base = NDManager.newBaseManager(Device.cpu());
+        NDManager base = NDManager.newBaseManager(policy.manager().getDevice());
         base.setName("ppo");
         try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
              MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
@@ -232,7 +233,7 @@ public final class PpoStage {
         return String.join(" + ", s);
     }
 
-    static LlamaModel loadRewardModel(Path dir, LlamaConfig policy, long seed) {
+    static LlamaModel loadRewardModel(Path dir, LlamaConfig policy, long seed, Device device) {
         LlamaConfig c = LlamaConfig.read(dir);
         if (!c.isSequenceClassifier() || c.numLabels() != 1) {
             throw new LoroException(dir + ": ppo.reward_model must be a *ForSequenceClassification checkpoint with one label"
@@ -243,7 +244,7 @@ public final class PpoStage {
             throw new LoroException(dir + ": the reward model's vocabulary (" + c.vocabSize() + ") differs from the policy's ("
                     + policy.vocabSize() + "); it must share the policy's tokenizer");
         }
-        return LlamaModel.loadAsClassifier(dir, 1, seed, DataType.FLOAT32, Device.cpu());
+        return LlamaModel.loadAsClassifier(dir, 1, seed, DataType.FLOAT32, device);
     }
 
     /**
@@ -452,6 +453,9 @@ public final class PpoStage {
                         mm.put("ppo/policy/entropy", LossOps.scalar(entropy));
                         mm.put("ppo/loss/total", LossOps.scalar(loss));
                         gc.backward(loss);
+                        ActivationCheckpoints.backward(); // the layers' half of a checkpointed policy's backward pass
+                    } finally {
+                        ActivationCheckpoints.discard();
                     }
                     double norm = GradClip.clipGradients(optimizer.gradients().defined(), r.maxGradNorm(), 1.0);
                     if (!Double.isFinite(norm) || !Double.isFinite(mm.get("ppo/loss/total"))) {

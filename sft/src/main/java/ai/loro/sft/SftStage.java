@@ -1,10 +1,8 @@
 package ai.loro.sft;
 
-import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
@@ -40,8 +38,8 @@ public final class SftStage {
         // ---- setup
         LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
         SftData data = SftData.load(r, tokenizer, log);
-        LlamaModel model = LlamaModel.load(r.baseModel(), DataType.FLOAT32, Device.cpu());
-        Quantization.apply(model, r, log); // quantize: int8|nf4 freezes the base quantized (before the adapter attaches)
+        LlamaModel model = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), RecipeTraining.device(r));
+        RecipeTraining.prepareModel(model, r, log); // quantize, gradient_checkpointing (before the adapter attaches)
         LoraAdapter adapter = RecipeAdapters.attach(model, r);
         boolean lora = adapter != null;
         Map<String, NDArray> trainable;

@@ -38,8 +38,16 @@ import java.util.SplittableRandom;
 public final class TrainBench {
     private TrainBench() {}
 
+    /**
+     * @param stepPeakRssMb the process's peak resident memory (MB) when the Loro steps end, before the
+     *     bare baseline runs; -1 where /proc is unavailable
+     * @param bareStepSeconds NaN when the baseline was not run
+     */
     public record Figures(double stepSeconds, double tokensPerSecond, double bareStepSeconds, double bareTokensPerSecond,
-                          double modelFlopsPerToken, double matmulGflops, double mfu, double bareMfu) {}
+                          double modelFlopsPerToken, double matmulGflops, double mfu, double bareMfu, long stepPeakRssMb) {}
+
+    /** What {@link #run} measures: LoRA or full, quantized base, gradient checkpointing, the bare baseline or not. */
+    public record Options(boolean lora, String quantize, boolean gradientCheckpointing, boolean baseline) {}
 
     /** Sustained fp32 matmul rate: median of timed square products (GFLOP/s). */
     public static double matmulGflops(NDManager m, int n, int reps) {
@@ -74,7 +82,17 @@ public final class TrainBench {
     }
 
     public static Figures run(LlamaModel model, boolean lora, int batch, int seq, int steps, Path workDir) throws Exception {
+        return run(model, new Options(lora, "none", false, true), batch, seq, steps, workDir);
+    }
+
+    public static Figures run(LlamaModel model, Options o, int batch, int seq, int steps, Path workDir) throws Exception {
+        boolean lora = o.lora();
         LlamaConfig c = model.config();
+        if (!o.quantize().equals("none") && (!lora || o.baseline())) {
+            throw new ai.loro.core.LoroException("--quantize needs --train lora and --no-baseline (the bare baseline has no quantized path)");
+        }
+        model.quantize(o.quantize());
+        model.setGradientCheckpointing(o.gradientCheckpointing());
         SplittableRandom rng = new SplittableRandom(5);
         List<Example> examples = new ArrayList<>();
         for (int b = 0; b < batch; b++) {
@@ -129,8 +147,19 @@ public final class TrainBench {
             stepSec[i] = (stepEnds[warm + i + 1] - stepEnds[warm + i]) / 1e9;
         }
         double step = median(stepSec);
+        long stepPeak = peakRssMb();
         if (adapter != null) {
             adapter.detach();
+        }
+        double tokens = (double) batch * seq;
+        double fpt = flopsPerToken(c, seq, lora);
+        double peak;
+        try (NDManager m = NDManager.newBaseManager()) {
+            peak = matmulGflops(m, 1024, 7);
+        }
+        if (!o.baseline()) {
+            return new Figures(step, tokens / step, Double.NaN, Double.NaN, fpt, peak, fpt * tokens / step / (peak * 1e9),
+                    Double.NaN, stepPeak);
         }
         // the bare baseline on the same weights, shape and tokens
         Map<String, NDArray[]> loraAb = new LinkedHashMap<>();
@@ -169,14 +198,22 @@ public final class TrainBench {
             }
             bareStep = median(bareSec);
         }
-        double tokens = (double) batch * seq;
-        double fpt = flopsPerToken(c, seq, lora);
-        double peak;
-        try (NDManager m = NDManager.newBaseManager()) {
-            peak = matmulGflops(m, 1024, 7);
-        }
         return new Figures(step, tokens / step, bareStep, tokens / bareStep, fpt, peak,
-                fpt * tokens / step / (peak * 1e9), fpt * tokens / bareStep / (peak * 1e9));
+                fpt * tokens / step / (peak * 1e9), fpt * tokens / bareStep / (peak * 1e9), stepPeak);
+    }
+
+    /** The process's peak resident set (VmHWM), in MB; -1 where /proc is unavailable. */
+    public static long peakRssMb() {
+        try {
+            for (String line : Files.readAllLines(Path.of("/proc/self/status"))) {
+                if (line.startsWith("VmHWM:")) {
+                    return Long.parseLong(line.replaceAll("[^0-9]", "")) / 1024;
+                }
+            }
+        } catch (java.io.IOException | NumberFormatException e) {
+            return -1;
+        }
+        return -1;
     }
 
     static double median(double[] v) {

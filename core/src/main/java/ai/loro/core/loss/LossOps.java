@@ -170,6 +170,39 @@ public final class LossOps {
     }
 
     /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */
+    /**
+     * {@code x} in fp32 when it is fp16, differentiably: DJL's dtype-changing {@code toType} is not
+     * recorded by autograd (EngineCastFactTest), but type promotion is — adding a one-element fp32
+     * zero (a 1-d tensor, which unlike a 0-d one takes part in promotion) gives an fp32 result whose
+     * gradient flows back into the fp16 input. Other dtypes are returned as they are.
+     */
+    public static NDArray widen(NDArray x) {
+        if (x.getDataType() != DataType.FLOAT16) {
+            return x;
+        }
+        String key = x.getDevice() + "/widen";
+        NDArray zero = CONSTANTS.computeIfAbsent(key, k -> {
+            NDArray z = constantsManager(x).zeros(new ai.djl.ndarray.types.Shape(1), DataType.FLOAT32);
+            ai.djl.ndarray.NDScope.unregister(z);
+            return z;
+        });
+        return x.add(zero);
+    }
+
+    /**
+     * {@code x} cast to {@code dtype}, differentiably: copied into a new array of that dtype with
+     * {@code set("...")} (libtorch's {@code copy_}, whose backward casts the gradient back), since a
+     * dtype-changing {@code toType} is not recorded by autograd. {@code x} itself when already that dtype.
+     */
+    public static NDArray narrow(NDArray x, DataType dtype) {
+        if (x.getDataType() == dtype) {
+            return x;
+        }
+        NDArray out = x.getManager().zeros(x.getShape(), dtype);
+        out.set(new ai.djl.ndarray.index.NDIndex("..."), x);
+        return out;
+    }
+
     public static NDArray times(NDArray x, double value) {
         return x.mul(constant(x, value));
     }

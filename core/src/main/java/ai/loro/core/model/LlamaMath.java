@@ -27,10 +27,10 @@ public final class LlamaMath {
      */
     public static NDArray rmsNorm(NDArray x, NDArray weight, double eps) { // x (..., H), weight (H)
         DataType in = x.getDataType();
-        NDArray wide = in == DataType.FLOAT16 ? x.toType(DataType.FLOAT32, false) : x;
+        NDArray wide = LossOps.widen(x); // fp16 → fp32, differentiably
         NDArray variance = wide.square().mean(new int[] {-1}, true); // (..., 1)
         NDArray normed = wide.mul(variance.add(eps).pow(LossOps.constant(variance, -0.5)));
-        return normed.toType(in, false).mul(weight);
+        return LossOps.narrow(normed, in).mul(weight);
     }
 
     /** {@code cat(-x[..., d/2:], x[..., :d/2])} — HF's rotate_half, not interleaved pairs. */
@@ -122,9 +122,7 @@ public final class LlamaMath {
         }
         scores = scores.add(bias); // (B, H, T, S)
         DataType in = scores.getDataType();
-        NDArray probs = in == DataType.FLOAT16
-                ? scores.toType(DataType.FLOAT32, false).softmax(-1).toType(in, false)
-                : scores.softmax(-1);
+        NDArray probs = LossOps.narrow(LossOps.widen(scores).softmax(-1), in); // softmax in at least fp32
         if (nRep == 1) {
             return probs.matMul(v);
         }

@@ -3,12 +3,15 @@ package ai.loro.core.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
+import ai.djl.pytorch.engine.PtNDArray;
+import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.Checkpoint;
 import ai.loro.core.io.TensorInfo;
@@ -52,6 +55,7 @@ public final class LlamaModel implements AutoCloseable {
     private final NDArray score; // (labels, H) for a sequence classifier, else null
     private final Rope rope;
     private boolean adaptersEnabled = true;
+    private boolean gradientCheckpointing;
     private String quantization = "none";
     private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(); // HF weight name → quantized weight
 
@@ -270,6 +274,21 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Activation checkpointing (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost";
+     * transformers' {@code gradient_checkpointing}): a forward pass under autograd keeps only each
+     * decoder layer's input (B, T, H) and re-runs one layer at a time during the backward pass, which
+     * {@link ActivationCheckpoints#backward()} completes after the loss's backward. Costs one more
+     * forward pass of the layers; saves all but one layer's activations.
+     */
+    public void setGradientCheckpointing(boolean on) {
+        this.gradientCheckpointing = on;
+    }
+
+    public boolean gradientCheckpointing() {
+        return gradientCheckpointing;
+    }
+
+    /**
      * Final-norm hidden states.
      *
      * @param inputIds (B, T) int64 token ids of the new tokens
@@ -320,7 +339,10 @@ public final class LlamaModel implements AutoCloseable {
 
     private NDArray decoder(NDArray inputIds, NDArray positions, long maxPosition, NDArray bias, KvCache cache) {
         NDArray[] cosSin = rope.cosSin(positions, maxPosition); // (B, 1, T, D) each
-        NDArray x = Embedding.embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow(); // (B, T, H)
+        if (gradientCheckpointing && cache == null && JniUtils.isGradMode() && layersTrain()) {
+            return checkpointedDecoder(inputIds, cosSin[0], cosSin[1], bias);
+        }
+        NDArray x = embedding(inputIds); // (B, T, H)
         for (int l = 0; l < layers.length; l++) {
             x = decoderLayer(l, x, cosSin[0], cosSin[1], bias, cache);
         }
@@ -328,6 +350,162 @@ public final class LlamaModel implements AutoCloseable {
             cache.advance((int) inputIds.getShape().get(1));
         }
         return LlamaMath.rmsNorm(x, finalNorm, config.rmsNormEps());
+    }
+
+    /** Whether a backward pass reaches a parameter inside the decoder layers (else there is nothing to checkpoint). */
+    private boolean layersTrain() {
+        return lowestTrainingLayer() < layers.length;
+    }
+
+    /**
+     * The lowest decoder layer with a parameter that receives gradients: -1 when the embedding
+     * trains, the layer count when nothing does. (Parameters are leaves, for which DJL's
+     * {@code hasGradient} is libtorch's {@code requires_grad}; for op results it is not reliable.)
+     */
+    private int lowestTrainingLayer() {
+        if (embed.hasGradient()) {
+            return -1;
+        }
+        for (int l = 0; l < layers.length; l++) {
+            Layer layer = layers[l];
+            if (layer.inputNorm().hasGradient() || layer.postNorm().hasGradient()) {
+                return l;
+            }
+            for (HfNames.Proj p : HfNames.Proj.values()) {
+                if (layer.projection(p).trainable(adaptersEnabled)) {
+                    return l;
+                }
+            }
+        }
+        return layers.length;
+    }
+
+    private NDArray embedding(NDArray inputIds) { // (B, T) → (B, T, H)
+        return Embedding.embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow();
+    }
+
+    /**
+     * The forward half of a checkpointed pass: the layers run with autograd off, each in its own
+     * scope so that only its output (the next layer's input) survives; the final norm runs under
+     * autograd on a leaf copy of the last output. The backward half is {@link CheckpointedPass#backward}.
+     */
+    private NDArray checkpointedDecoder(NDArray inputIds, NDArray cos, NDArray sin, NDArray bias) {
+        NDArray[] inputs = new NDArray[layers.length + 1]; // inputs[l] (B, T, H) enters layer l; inputs[L] leaves the last
+        Object[][] randomStates = new Object[layers.length][];
+        JniUtils.setGradMode(false);
+        try {
+            inputs[0] = embedding(inputIds);
+            for (int l = 0; l < layers.length; l++) {
+                randomStates[l] = randomStates(l);
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    inputs[l + 1] = decoderLayer(l, inputs[l], cos, sin, bias, null);
+                    NDScope.unregister(inputs[l + 1]);
+                }
+            }
+        } finally {
+            JniUtils.setGradMode(true);
+        }
+        NDArray top = inputs[layers.length];
+        top.setRequiresGradient(true);
+        ActivationCheckpoints.push(new CheckpointedPass(inputIds, inputs, randomStates, cos, sin, bias));
+        return LlamaMath.rmsNorm(top, finalNorm, config.rmsNormEps());
+    }
+
+    private Object[] randomStates(int l) {
+        HfNames.Proj[] all = HfNames.Proj.values();
+        Object[] states = new Object[all.length];
+        for (HfNames.Proj p : all) {
+            Projection.Delta d = layers[l].projection(p).delta();
+            states[p.ordinal()] = d == null ? null : d.randomState();
+        }
+        return states;
+    }
+
+    private void restoreRandomStates(int l, Object[] states) {
+        for (HfNames.Proj p : HfNames.Proj.values()) {
+            Projection.Delta d = layers[l].projection(p).delta();
+            if (d != null) {
+                d.restoreRandomState(states[p.ordinal()]);
+            }
+        }
+    }
+
+    /** The saved half of a checkpointed forward pass. */
+    private final class CheckpointedPass implements ActivationCheckpoints.Segment {
+        private final NDArray inputIds; // (B, T)
+        private final NDArray[] inputs; // (B, T, H) per layer, plus the last layer's output
+        private final Object[][] randomStates;
+        private final NDArray cos;
+        private final NDArray sin;
+        private final NDArray bias;
+        private final boolean adapters = adaptersEnabled;
+
+        CheckpointedPass(NDArray inputIds, NDArray[] inputs, Object[][] randomStates, NDArray cos, NDArray sin, NDArray bias) {
+            this.inputIds = inputIds;
+            this.inputs = inputs;
+            this.randomStates = randomStates;
+            this.cos = cos;
+            this.sin = sin;
+            this.bias = bias;
+        }
+
+        /**
+         * Layer by layer from the top: re-run layer l under autograd from its saved input, then
+         * back-propagate the gradient of its output (a vector-Jacobian product with an explicit
+         * upstream gradient), which leaves the parameters' gradients accumulated and yields the
+         * gradient of its input for layer l-1.
+         */
+        @Override
+        public void backward() {
+            boolean savedAdapters = adaptersEnabled;
+            adaptersEnabled = adapters;
+            NDArray grad = JniUtils.getGradient((PtNDArray) inputs[layers.length]); // (B, T, H)
+            try {
+                int lowest = lowestTrainingLayer(); // below it no gradient is needed
+                for (int l = layers.length - 1; l >= Math.max(lowest, 0) && grad != null; l--) {
+                    inputs[l + 1].close();
+                    boolean needInputGrad = l > lowest;
+                    NDArray next = null;
+                    try (NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        if (needInputGrad) {
+                            inputs[l].setRequiresGradient(true);
+                        }
+                        restoreRandomStates(l, randomStates[l]);
+                        NDArray out = decoderLayer(l, inputs[l], cos, sin, bias, null);
+                        JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
+                        if (needInputGrad) {
+                            next = inputs[l].getGradient();
+                            NDScope.unregister(next);
+                        }
+                    }
+                    grad.close();
+                    grad = next;
+                }
+                if (grad != null && lowest < 0) { // the embedding trains
+                    try (NDScope scope = new NDScope()) {
+                        scope.suppressNotUsedWarning();
+                        JniUtils.backward((PtNDArray) embedding(inputIds), (PtNDArray) grad, false, false);
+                    }
+                }
+            } finally {
+                if (grad != null) {
+                    grad.close();
+                }
+                adaptersEnabled = savedAdapters;
+                discard();
+            }
+        }
+
+        @Override
+        public void discard() {
+            for (NDArray a : inputs) {
+                if (a != null && !a.isReleased()) {
+                    a.close();
+                }
+            }
+        }
     }
 
     private NDArray decoderLayer(int l, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
@@ -380,7 +558,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray onehot = m.arange(0, (int) t, 1, DataType.INT64).reshape(1, t).eq(last)
                 .toType(hidden.getDataType(), false).expandDims(1); // (B, 1, T)
         NDArray pooled = onehot.matMul(hidden).squeeze(1); // (B, H)
-        return Linear.linear(pooled, score).singletonOrThrow();
+        return ai.loro.core.loss.LossOps.widen(Linear.linear(pooled, score).singletonOrThrow()); // fp32 scores from an fp16 model
     }
 
     /**
@@ -447,9 +625,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static NDArray nextTokenLogProbs(NDArray logits, NDArray inputIds) {
         long t = inputIds.getShape().get(1);
-        if (logits.getDataType() == DataType.FLOAT16) {
-            logits = logits.toType(DataType.FLOAT32, false);
-        }
+        logits = ai.loro.core.loss.LossOps.widen(logits); // fp16 → fp32, differentiably
         // log-softmax over the contiguous logits, then drop the last position (it predicts nothing)
         NDArray logp = logits.logSoftmax(-1).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
         NDArray next = inputIds.get(new NDIndex(":, 1:")).expandDims(-1); // (B, T-1, 1)

@@ -15,6 +15,23 @@ public final class Projection {
     /** An additive delta on a projection's output, e.g. LoRA's {@code scale · B(A(dropout(x)))}. */
     public interface Delta {
         NDArray apply(NDArray x); // (B, T, in) → (B, T, out)
+
+        /**
+         * What the next {@link #apply} draws its randomness (dropout masks) from; activation
+         * checkpointing saves it before a layer's forward pass and restores it before re-running
+         * that layer, so the recomputation draws the same masks. Null when the delta draws nothing.
+         */
+        default Object randomState() {
+            return null;
+        }
+
+        /** Restores a state from {@link #randomState()}. */
+        default void restoreRandomState(Object state) {}
+
+        /** Whether any of its parameters receives gradients. */
+        default boolean trainable() {
+            return true;
+        }
     }
 
     private final String name;
@@ -73,6 +90,12 @@ public final class Projection {
 
     public NDArray bias() {
         return bias;
+    }
+
+    /** Whether a backward pass through {@link #apply} reaches a parameter (weight, bias, or an active delta's). */
+    public boolean trainable(boolean withDelta) {
+        return weight != null && weight.hasGradient() || bias != null && bias.hasGradient()
+                || withDelta && delta != null && delta.trainable();
     }
 
     public Delta delta() {

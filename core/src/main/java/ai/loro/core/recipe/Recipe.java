@@ -55,6 +55,13 @@ import org.yaml.snakeyaml.Yaml;
  * @param deterministic    {@code deterministic} (false): libtorch single-threaded, so a resumed run is bit-identical to
  *                         an uninterrupted one even on a busy machine (multi-threaded kernels may split sums
  *                         differently under load); slower
+ * @param gradientCheckpointing {@code gradient_checkpointing} (false): keep only each decoder layer's input during
+ *                         the forward pass and re-run the layer in the backward pass (transformers' name); one more
+ *                         forward pass of compute for all but one layer's activations of memory
+ * @param fp16             {@code fp16} (false): mixed precision (transformers' name): the models in fp16, fp32 master
+ *                         weights and moments for the trainable parameters, dynamic loss scaling; not for ppo
+ * @param device           {@code device}: cpu | gpu | auto (auto): where the models live; auto = the first GPU DJL's
+ *                         engine sees, else the CPU; gpu without a visible GPU is an error
  * @param ppo              {@code ppo}
  */
 public record Recipe(
@@ -93,7 +100,10 @@ public record Recipe(
         Dpo dpo,
         Ppo ppo,
         String quantize,
-        boolean deterministic) {
+        boolean deterministic,
+        boolean gradientCheckpointing,
+        boolean fp16,
+        String device) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -113,6 +123,7 @@ public record Recipe(
         Objects.requireNonNull(dpo, "dpo");
         Objects.requireNonNull(ppo, "ppo");
         Objects.requireNonNull(quantize, "quantize");
+        Objects.requireNonNull(device, "device");
     }
 
     /** The training stage a recipe runs. */
@@ -307,6 +318,9 @@ public record Recipe(
         m.put("adapter", a);
         m.put("quantize", quantize);
         m.put("deterministic", deterministic);
+        m.put("gradient_checkpointing", gradientCheckpointing);
+        m.put("fp16", fp16);
+        m.put("device", device);
         m.put("sequence_len", sequenceLen);
         m.put("micro_batch_size", microBatchSize);
         m.put("gradient_accumulation_steps", gradientAccumulationSteps);
@@ -445,7 +459,10 @@ public record Recipe(
                         (Integer) pp.get("sample_every"), Optional.ofNullable((Path) pp.get("reward_classifier")),
                         Optional.ofNullable((String) pp.get("reward_classifier_label"))),
                 (String) v.get("quantize"),
-                (Boolean) v.get("deterministic"));
+                (Boolean) v.get("deterministic"),
+                (Boolean) v.get("gradient_checkpointing"),
+                (Boolean) v.get("fp16"),
+                (String) v.get("device"));
     }
 
     private static OptionalDouble optDouble(Object o) {

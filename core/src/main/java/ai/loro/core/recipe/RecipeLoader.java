@@ -140,6 +140,9 @@ public final class RecipeLoader {
             opt("adapter", new BlockType(ADAPTER)),
             opt("quantize", choice(List.of("none", "int8", "nf4")), "none"),
             opt("deterministic", BOOL, false),
+            opt("gradient_checkpointing", BOOL, false),
+            opt("fp16", BOOL, false),
+            opt("device", choice(List.of("cpu", "gpu", "auto")), "auto"),
             opt("sequence_len", POSITIVE_INT, 512),
             opt("micro_batch_size", POSITIVE_INT, 4),
             opt("gradient_accumulation_steps", POSITIVE_INT, 1),
@@ -169,6 +172,11 @@ public final class RecipeLoader {
             opt("ppo", new BlockType(PPO)));
 
     private static void checkTop(YMap node, Map<String, Object> values, String path) {
+        YEntry fp16 = node.entries().get("fp16");
+        if (fp16 != null && Boolean.TRUE.equals(values.get("fp16")) && values.get("stage") == Recipe.Stage.PPO) {
+            throw new LoroException(fp16.keyWhere() + ": 'fp16: true' is not supported by the ppo stage yet (its own"
+                    + " optimisation loop has no loss scaling); use fp16: false");
+        }
         YEntry steps = node.entries().get("warmup_steps");
         YEntry ratio = node.entries().get("warmup_ratio");
         if (steps != null && ratio != null && !YamlTree.isNull(steps.value()) && !YamlTree.isNull(ratio.value())) {

@@ -35,6 +35,12 @@ import java.util.regex.Pattern;
  *
  * <p>Moments live in this optimizer's own manager; every temporary of an update dies with the update.
  * Updates run with grad mode off.
+ *
+ * <p>Mixed precision (fp16 parameters): the optimizer keeps an fp32 master copy of each fp16
+ * parameter and fp32 moments, updates the master with the fp32 gradient ({@link Gradients#widen()})
+ * and writes the rounded result back into the fp16 parameter (Micikevicius et al. 2018; apex O2).
+ * Checkpoints carry the masters ({@code <param>.master}), so a resumed run continues from the exact
+ * fp32 values.
  */
 public final class AdamW implements AutoCloseable {
     /** transformers' {@code Trainer.get_decay_parameter_names}: no decay for biases and norm weights. */
@@ -88,6 +94,7 @@ public final class AdamW implements AutoCloseable {
     private final boolean[] decays;
     private final NDArray[] m;
     private final NDArray[] v;
+    private final NDArray[] master; // fp32 copy of an fp16 parameter; null otherwise
     private long step;
 
     public AdamW(Map<String, NDArray> params, Options options) {
@@ -100,6 +107,7 @@ public final class AdamW implements AutoCloseable {
         this.decays = new boolean[n];
         this.m = new NDArray[n];
         this.v = new NDArray[n];
+        this.master = new NDArray[n];
         try (NDScope ignored = new NDScope()) {
             int i = 0;
             for (Map.Entry<String, NDArray> e : params.entrySet()) {
@@ -109,6 +117,11 @@ public final class AdamW implements AutoCloseable {
                     throw new LoroException("parameter " + e.getKey() + " has data type " + t + "; only floating point parameters can be trained");
                 }
                 decays[i] = options.weightDecay() > 0 && options.decay().test(e.getKey());
+                if (t == DataType.FLOAT16) {
+                    t = DataType.FLOAT32;
+                    master[i] = keep(manager.zeros(p.getShape(), t));
+                    copyInto(master[i], p, e.getKey());
+                }
                 m[i] = keep(manager.zeros(p.getShape(), t));
                 v[i] = keep(manager.zeros(p.getShape(), t));
                 p.setRequiresGradient(true);
@@ -151,7 +164,7 @@ public final class AdamW implements AutoCloseable {
                 if (g == null) {
                     continue;
                 }
-                NDArray p = params.get(i);
+                NDArray p = master[i] != null ? master[i] : params.get(i);
                 NDArray[] s = scalars.computeIfAbsent(p.getDataType(), t -> new NDArray[] {
                         scalar(tmp, 1 - lr * options.weightDecay(), t), scalar(tmp, b1, t), scalar(tmp, 1 - b1, t),
                         scalar(tmp, b2, t), scalar(tmp, 1 - b2, t), scalar(tmp, bc2Sqrt, t), scalar(tmp, options.eps(), t),
@@ -164,6 +177,9 @@ public final class AdamW implements AutoCloseable {
                 v[i].muli(s[3]).addi(s[4].mul(g).muli(g));
                 NDArray denom = s[8].add(v[i]).sqrt().divi(s[5]).addi(s[6]);
                 p.addi(s[7].mul(m[i]).divi(denom));
+                if (master[i] != null) {
+                    copyInto(params.get(i), master[i], gradients.name(i)); // round to fp16
+                }
             }
         }
         gradients.zero();
@@ -179,6 +195,9 @@ public final class AdamW implements AutoCloseable {
         for (int i = 0; i < params.size(); i++) {
             out.put(gradients.name(i) + ".exp_avg", m[i]);
             out.put(gradients.name(i) + ".exp_avg_sq", v[i]);
+            if (master[i] != null) {
+                out.put(gradients.name(i) + ".master", master[i]);
+            }
         }
         return new State(step, Collections.unmodifiableMap(out));
     }
@@ -189,6 +208,10 @@ public final class AdamW implements AutoCloseable {
             for (int i = 0; i < params.size(); i++) {
                 copyInto(m[i], state.tensors().get(gradients.name(i) + ".exp_avg"), gradients.name(i) + ".exp_avg");
                 copyInto(v[i], state.tensors().get(gradients.name(i) + ".exp_avg_sq"), gradients.name(i) + ".exp_avg_sq");
+                if (master[i] != null) {
+                    copyInto(master[i], state.tensors().get(gradients.name(i) + ".master"), gradients.name(i) + ".master");
+                    copyInto(params.get(i), master[i], gradients.name(i));
+                }
             }
         }
         this.step = state.step();

@@ -3,6 +3,7 @@ package ai.loro.core.train;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import java.util.ArrayList;
@@ -20,11 +21,16 @@ import java.util.Map;
  * wrapper is kept in this object's own manager. This is sound because libtorch accumulates into a
  * defined {@code .grad} in place and {@link #zero()} zeroes it in place, so the tensor never changes
  * identity. Nothing else may set a parameter's gradient to None.
+ *
+ * <p>For fp16 parameters (mixed precision) the optimizer works on fp32 gradients: {@link #widen()}
+ * copies each fp16 {@code .grad} into an fp32 buffer, and {@link #get} returns that buffer.
  */
 public final class Gradients implements AutoCloseable {
     private final List<String> names;
     private final List<NDArray> params;
     private final NDArray[] grads;
+    private final NDArray[] wide; // fp32 copies of fp16 gradients; null for other parameters
+    private final boolean[] half;
     private final NDManager manager;
 
     public Gradients(Map<String, NDArray> params) {
@@ -34,6 +40,11 @@ public final class Gradients implements AutoCloseable {
         this.names = List.copyOf(params.keySet());
         this.params = List.copyOf(params.values());
         this.grads = new NDArray[this.params.size()];
+        this.wide = new NDArray[this.params.size()];
+        this.half = new boolean[this.params.size()];
+        for (int i = 0; i < half.length; i++) {
+            half[i] = this.params.get(i).getDataType() == DataType.FLOAT16;
+        }
         this.manager = NDManager.newBaseManager(this.params.get(0).getDevice());
         this.manager.setName("gradients");
     }
@@ -50,8 +61,49 @@ public final class Gradients implements AutoCloseable {
         return params.get(i);
     }
 
-    /** The gradient of parameter {@code i}, or null while it has none (never reached by a backward pass). */
+    /** Whether any parameter is fp16 (its gradients reach the optimizer through {@link #widen()}). */
+    public boolean anyHalf() {
+        for (boolean h : half) {
+            if (h) {
+                return true;
+            }
+        }
+        return false;
+    }
+
+    /**
+     * Copies every defined fp16 gradient into its fp32 buffer (inf and NaN included); call after the
+     * backward passes of a step, before {@link #get} is read.
+     */
+    public void widen() {
+        try (NoGrad ng = new NoGrad()) {
+            for (int i = 0; i < half.length; i++) {
+                if (half[i]) {
+                    NDArray g = raw(i);
+                    if (g != null) {
+                        if (wide[i] == null) {
+                            wide[i] = manager.zeros(g.getShape(), DataType.FLOAT32);
+                            NDScope.unregister(wide[i]);
+                        }
+                        AdamW.copyInto(wide[i], g, names.get(i));
+                    }
+                }
+            }
+        }
+    }
+
+    /**
+     * The gradient of parameter {@code i} (the fp32 copy for an fp16 parameter), or null while it
+     * has none (never reached by a backward pass).
+     */
     public NDArray get(int i) {
+        if (half[i]) {
+            return raw(i) == null ? null : wide[i];
+        }
+        return raw(i);
+    }
+
+    private NDArray raw(int i) {
         NDArray g = grads[i];
         if (g == null) {
             PtNDArray fresh = JniUtils.getGradient((PtNDArray) params.get(i));
@@ -90,7 +142,7 @@ public final class Gradients implements AutoCloseable {
         return Collections.unmodifiableMap(out);
     }
 
-    /** Zeroes every defined gradient in place. */
+    /** Zeroes every defined gradient in place (fp32 copies are overwritten by the next {@link #widen()}). */
     public void zero() {
         for (NDArray p : params) {
             JniUtils.zeroGrad((PtNDArray) p);

@@ -1,9 +1,14 @@
 package ai.loro.core.train;
 
+import ai.djl.Device;
+import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDArray;
 import ai.loro.core.LoroException;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.quant.Quantization;
 import ai.loro.core.recipe.Recipe;
 import java.io.IOException;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.util.Map;
 
@@ -26,6 +31,52 @@ public final class RecipeTraining {
             throw new LoroException(r.outputDir() + ": cannot create output_dir: " + e.getMessage());
         }
         r.writeResolved();
+    }
+
+    /**
+     * The recipe's {@code device}: cpu; gpu (the first GPU; an error when DJL's engine sees none); auto
+     * (the first GPU when there is one, else the CPU).
+     */
+    public static Device device(Recipe r) {
+        return device(r.device(), "device");
+    }
+
+    /** {@link #device(Recipe)} for a {@code cpu | gpu | auto} value read from {@code key}. */
+    public static Device device(String value, String key) {
+        int gpus = value.equals("cpu") ? 0 : Engine.getInstance().getGpuCount();
+        return switch (value) {
+            case "cpu" -> Device.cpu();
+            case "auto" -> gpus > 0 ? Device.gpu() : Device.cpu();
+            case "gpu" -> {
+                if (gpus == 0) {
+                    throw new LoroException(key + ": gpu, but DJL's PyTorch engine (libtorch "
+                            + Engine.getInstance().getVersion() + ") sees no GPU: this build bundles the CPU libtorch; "
+                            + "build with -Pcuda on an NVIDIA machine (README, \"GPU\"), or use device: auto | cpu");
+                }
+                yield Device.gpu();
+            }
+            default -> throw new LoroException(key + ": '" + value + "' is not one of cpu, gpu, auto");
+        };
+    }
+
+    /** The dtype models are loaded in: FLOAT16 with {@code fp16: true} (mixed precision), else FLOAT32. */
+    public static ai.djl.ndarray.types.DataType computeDtype(Recipe r) {
+        return r.fp16() ? ai.djl.ndarray.types.DataType.FLOAT16 : ai.djl.ndarray.types.DataType.FLOAT32;
+    }
+
+    /**
+     * The recipe's model settings on a freshly loaded model, before any adapter attaches: {@code quantize}
+     * (the frozen base's projections) and {@code gradient_checkpointing}.
+     */
+    public static void prepareModel(LlamaModel model, Recipe r, PrintStream log) {
+        Quantization.apply(model, r, log);
+        model.setGradientCheckpointing(r.gradientCheckpointing());
+        if (r.fp16()) {
+            log.println("fp16: models in fp16, fp32 master weights for the trainable parameters, dynamic loss scaling");
+        }
+        if (r.gradientCheckpointing()) {
+            log.println("gradient checkpointing: each decoder layer is re-run in the backward pass");
+        }
     }
 
     /** {@code max_steps} when set, else {@code ceil(num_epochs × optimizer steps per epoch)}. */

@@ -7,6 +7,8 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.loro.core.LoroException;
+import ai.loro.core.loss.LossOps;
+import ai.loro.core.model.ActivationCheckpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -29,7 +31,10 @@ import me.tongfei.progressbar.ProgressBarStyle;
  *       caller's {@link MicroBatchLoss}, backward of the summed loss (gradients accumulate);
  *   <li>divide the gradients by the step's total loss-token count and clip them to
  *       {@code maxGradNorm} in one pass (so accumulation equals one big batch);
- *   <li>stop with a {@link LoroException} if the loss or the gradient norm is not finite;
+ *   <li>stop with a {@link LoroException} if the loss or the gradient norm is not finite — except
+ *       with fp16 parameters, where the loss is multiplied by a dynamic {@link LossScaler} scale
+ *       before the backward pass, the gradients are divided by it in fp32, and a step whose
+ *       gradients overflowed is skipped (no update) while the scale backs off;
  *   <li>AdamW update with the schedule's {@code lr(k)}; gradients are zeroed;
  *   <li>log, evaluate and checkpoint at their intervals.
  * </ol>
@@ -51,6 +56,7 @@ public final class TrainLoop {
     private final MicroBatchLoss loss;
     private EvalLoss eval;
     private DataCursor data;
+    private LossScaler scaler; // non-null when a trainable parameter is fp16
 
     /**
      * @param trainable the parameters to train, by name (as saved in checkpoints); every other
@@ -68,6 +74,16 @@ public final class TrainLoop {
             throw new IllegalArgumentException("the optimizer covers " + optimizer.gradients().size()
                     + " parameters but " + trainable.size() + " are trainable");
         }
+        this.scaler = optimizer.gradients().anyHalf() ? LossScaler.defaults() : null;
+    }
+
+    /** Replaces the default dynamic loss scaler of an fp16 run (tests: a scale that overflows at once). */
+    public TrainLoop lossScaler(LossScaler s) {
+        if (scaler == null) {
+            throw new IllegalStateException("loss scaling applies only to fp16 parameters");
+        }
+        this.scaler = s;
+        return this;
     }
 
     /** Evaluates every {@code evalSteps} steps. */
@@ -102,6 +118,9 @@ public final class TrainLoop {
                 start = state.path("step").asInt();
                 seed = state.path("seed").asLong(seed);
                 Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
+                if (scaler != null && state.has("loss_scale")) {
+                    scaler.restore(state.get("loss_scale").asDouble(), state.path("loss_scale_growth_tracker").asInt());
+                }
                 if (data != null && state.has("data")) {
                     data.seek(state.get("data"));
                 }
@@ -118,21 +137,31 @@ public final class TrainLoop {
             for (int k = start; k < config.maxSteps(); k++) {
                 int done = k + 1;
                 StepStats s = computeGradients(base, k, seed);
-                if (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm())) {
+                double scaleUsed = scaler == null ? 1.0 : scaler.scale(); // as calibrated, before this step's update
+                boolean overflow = scaler != null && Double.isFinite(s.loss()) && !Double.isFinite(s.gradNorm());
+                if (!overflow && (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm()))) {
                     optimizer.gradients().zero();
                     String what = !Double.isFinite(s.loss()) ? "loss became " + s.loss() : "gradient norm became " + s.gradNorm();
                     throw new LoroException(what + " at step " + done + "; last good checkpoint: "
                             + Checkpoints.latest(out).map(Path::toString).orElse("none"));
                 }
                 double lr = schedule.lr(k);
-                optimizer.step(lr);
-                window.add(s, lr);
+                if (scaler == null || scaler.update(overflow)) {
+                    optimizer.step(lr);
+                } else { // fp16 gradients overflowed at this scale: skip the update, as torch's GradScaler does
+                    optimizer.gradients().zero();
+                }
+                window.add(s, lr, overflow);
                 if (done % config.loggingSteps() == 0 || done == config.maxSteps()) {
                     lastLoss = window.loss();
                     ObjectNode line = MetricsLog.line(done, "train");
                     MetricsLog.put(line, "loss", lastLoss);
                     MetricsLog.put(line, "lr", lr);
-                    MetricsLog.put(line, "grad_norm", s.gradNorm());
+                    MetricsLog.put(line, "grad_norm", overflow ? Double.NaN : s.gradNorm());
+                    if (scaler != null) {
+                        MetricsLog.put(line, "loss_scale", scaleUsed);
+                        MetricsLog.put(line, "skipped_steps", window.skipped());
+                    }
                     MetricsLog.put(line, "tokens_per_second", window.tokensPerSecond());
                     MetricsLog.put(line, "epoch", data == null ? Double.NaN : data.epoch());
                     window.metrics().forEach((key, value) -> MetricsLog.put(line, key, value));
@@ -167,13 +196,20 @@ public final class TrainLoop {
             try (NDManager mb = base.newSubManager(); NDScope ignored = new NDScope()) {
                 try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
                     MicroBatchLoss.Result r = loss.compute(mb, k, micro);
+                    if (scaler != null) {
+                        scaler.calibrate(r.tokens() * (long) n); // the first step of a fresh run only
+                    }
+                    NDArray backwardOf = scaler == null ? r.lossSum() : LossOps.times(LossOps.widen(r.lossSum()), scaler.scale());
                     if (r.tokens() < 0) {
                         throw new IllegalArgumentException("negative token count " + r.tokens());
                     }
                     lossSum += r.lossSum().toType(DataType.FLOAT64, false).getDouble();
                     tokens += r.tokens();
                     r.metrics().forEach((key, value) -> metrics.merge(key, value / n, Double::sum));
-                    gc.backward(r.lossSum());
+                    gc.backward(backwardOf);
+                    ActivationCheckpoints.backward(); // the layers' half of a checkpointed model's backward pass
+                } finally {
+                    ActivationCheckpoints.discard();
                 }
             }
         }
@@ -182,7 +218,11 @@ public final class TrainLoop {
             throw new LoroException("step " + (k + 1) + " has no loss tokens in any of its " + n
                     + " micro-batches (every label is masked)");
         }
-        double gradNorm = GradClip.clipGradients(optimizer.gradients().defined(), config.maxGradNorm(), 1.0 / tokens);
+        if (scaler != null) {
+            optimizer.gradients().widen(); // fp16 .grad → fp32, then unscale there (never in fp16: it would underflow)
+        }
+        double unscale = scaler == null ? 1.0 : 1.0 / scaler.scale();
+        double gradNorm = GradClip.clipGradients(optimizer.gradients().defined(), config.maxGradNorm(), unscale / tokens);
         return new StepStats(lossSum / tokens, tokens, gradNorm, metrics);
     }
 
@@ -208,6 +248,10 @@ public final class TrainLoop {
         state.put("max_steps", config.maxSteps());
         state.put("gradient_accumulation_steps", config.gradientAccumulationSteps());
         MetricsLog.put(state, "loss", stepLoss);
+        if (scaler != null) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_growth_tracker", scaler.growthTracker());
+        }
         ObjectNode opt = state.putObject("optimizer");
         opt.put("step", optimizer.stepCount());
         opt.put("beta1", optimizer.options().beta1());
@@ -232,10 +276,12 @@ public final class TrainLoop {
         private final long startNanos = System.nanoTime();
         private double lossSum;
         private int steps;
+        private int skipped;
         private long tokens;
         private final Map<String, Double> metricSums = new LinkedHashMap<>();
 
-        void add(StepStats s, double lr) {
+        void add(StepStats s, double lr, boolean skippedStep) {
+            skipped += skippedStep ? 1 : 0;
             lossSum += s.loss();
             steps++;
             tokens += s.tokens();
@@ -244,6 +290,10 @@ public final class TrainLoop {
 
         double loss() {
             return lossSum / steps;
+        }
+
+        int skipped() {
+            return skipped;
         }
 
         double tokensPerSecond() {

@@ -231,8 +231,8 @@ class RecipeLoaderTest {
         fails(MINIMAL, "--set adapter.rr: unknown key 'rr' in 'adapter' (allowed: alpha, dropout, r, target_modules,"
                 + " type, use_rslora; did you mean 'r'?)", "adapter.rr=4");
         fails(MINIMAL, "--set lerning_rate: unknown key 'lerning_rate' in the top level (allowed: adam_beta1, adam_beta2,"
-                + " adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, dpo, eval_steps, export,"
-                + " gradient_accumulation_steps, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
+                + " adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, device, dpo, eval_steps, export,"
+                + " fp16, gradient_accumulation_steps, gradient_checkpointing, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
                 + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)", "lerning_rate=1");
@@ -251,8 +251,8 @@ class RecipeLoaderTest {
     @Test
     void unknownKeyNamesLineAndSuggests() throws IOException {
         fails(MINIMAL + "lerning_rate: 1e-4\n", "F:7: unknown key 'lerning_rate' in the top level (allowed: adam_beta1,"
-                + " adam_beta2, adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, dpo, eval_steps, export,"
-                + " gradient_accumulation_steps, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
+                + " adam_beta2, adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, device, dpo, eval_steps, export,"
+                + " fp16, gradient_accumulation_steps, gradient_checkpointing, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
                 + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)");
