@@ -54,16 +54,23 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--quantize", defaultValue = "none", paramLabel = "none|int8|nf4",
             description = "With --train lora --no-baseline: the frozen base quantized (default: ${DEFAULT-VALUE}).") String quantize;
     @Option(names = "--no-baseline", description = "With --train: skip the bare DJL baseline.") boolean noBaseline;
+    @Option(names = "--fp16", description = "The model in fp16 (with --train: fp32 master weights and dynamic loss scaling, no"
+            + " baseline; MFU against the measured fp16 matmul rate).") boolean fp16;
+    @Option(names = "--device", defaultValue = "auto", paramLabel = "cpu|gpu|auto",
+            description = "Where the model runs (default: ${DEFAULT-VALUE}: the first GPU DJL sees, else the CPU).") String device;
 
     @Override
     public Integer call() throws Exception {
         if (batch < 1 || seq < 2 || newTokens < 2 || iters < 1) {
             throw new LoroException("--batch >= 1, --seq >= 2, --new-tokens >= 2 and --iters >= 1 are required");
         }
+        Device dev = ai.loro.core.train.RecipeTraining.device(device, "--device");
+        DataType dtype = fp16 ? DataType.FLOAT16 : DataType.FLOAT32;
+        noBaseline |= fp16; // the bare baseline is an fp32 reference
         try (LlamaModel model = source.model != null
-                ? LlamaModel.load(source.model, DataType.FLOAT32, Device.cpu())
+                ? LlamaModel.load(source.model, dtype, dev)
                 : LlamaModel.fromHost(LlamaConfig.read(source.config), ModelInit.randomWeights(LlamaConfig.read(source.config), 0),
-                        DataType.FLOAT32, Device.cpu())) {
+                        dtype, dev)) {
             LlamaConfig c = model.config();
             if (train != null) {
                 return trainBench(model);
@@ -169,10 +176,15 @@ final class BenchCommand implements Callable<Integer> {
         }
         r.put("quantize", quantize).put("gradient_checkpointing", gradientCheckpointing);
         r.put("step_peak_rss_mb", f.stepPeakRssMb());
+        r.put("dtype", fp16 ? "fp16" : "fp32").put("device", model.manager().getDevice().toString());
+        if (f.gpuMemoryUsedMb() >= 0) {
+            r.put("gpu_memory_used_mb", f.gpuMemoryUsedMb());
+        }
         r.put("peak_rss_mb", peakRssMb());
         if (!jsonOnly) {
-            System.out.printf("%s training, %,d parameters, batch %d x seq %d, %d CPU threads, fp32 matmul peak %.1f GFLOP/s%n",
-                    train, c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(), f.matmulGflops());
+            System.out.printf("%s training on %s, %,d parameters, batch %d x seq %d, %d CPU threads, %s matmul peak %.1f GFLOP/s%n",
+                    train, model.manager().getDevice(), c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(),
+                    fp16 ? "fp16" : "fp32", f.matmulGflops());
             System.out.printf("%-28s %10s %12s %8s%n", "", "step s", "tokens/s", "MFU");
             System.out.printf("%-28s %10.3f %12.1f %7.1f%%%n", "Loro SFT step (full loop)", f.stepSeconds(), f.tokensPerSecond(), 100 * f.mfu());
             if (!noBaseline) {
@@ -182,6 +194,9 @@ final class BenchCommand implements Callable<Integer> {
             }
             System.out.printf("peak resident memory after the Loro steps: %d MB (quantize %s, gradient checkpointing %s);"
                     + " of the whole process: %d MB%n", f.stepPeakRssMb(), quantize, gradientCheckpointing, peakRssMb());
+            if (f.gpuMemoryUsedMb() >= 0) {
+                System.out.printf("GPU memory in use after the steps (libtorch's caching allocator included): %d MB%n", f.gpuMemoryUsedMb());
+            }
         }
         System.out.println(json.writeValueAsString(r));
         return 0;

@@ -25,6 +25,30 @@ final class Fixtures {
         return base;
     }
 
+    /**
+     * {@code rows} addition questions in dir: data.jsonl (alpaca: instruction → sum) and pref.jsonl
+     * (the sum chosen over "No.").
+     */
+    static void additionData(Path dir, int rows) throws Exception {
+        StringBuilder sb = new StringBuilder();
+        StringBuilder pref = new StringBuilder();
+        for (int i = 0; i < rows; i++) {
+            int a = 10 + i, b = 3 + (i % 7);
+            sb.append(String.format("{\"instruction\": \"Add %d and %d.\", \"input\": \"\", \"output\": \"%d\"}%n", a, b, a + b));
+            pref.append(String.format("{\"prompt\": \"Add %d and %d.\", \"chosen\": \"%d\", \"rejected\": \"No.\"}%n", a, b, a + b));
+        }
+        Files.writeString(dir.resolve("data.jsonl"), sb.toString());
+        Files.writeString(dir.resolve("pref.jsonl"), pref.toString());
+    }
+
+    /** dir/NAME.yaml: a recipe for stage on base (from {@link #tinyBase}) over one data set, then {@code body}. */
+    static Path recipe(Path dir, String name, String stage, String data, String type, String body) throws Exception {
+        Path r = dir.resolve(name + ".yaml");
+        Files.writeString(r, "stage: " + stage + "\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 3\n"
+                + "datasets:\n  - path: " + data + "\n    type: " + type + "\nchat_template: tokenizer\n" + body);
+        return r;
+    }
+
     /** Helpful (chosen) vs rude (rejected) replies: a preference a tiny model learns in a few steps. */
     static void preferenceData(Path prefJsonl, Path hhJsonl, Path sftJsonl) throws Exception {
         StringBuilder pref = new StringBuilder();

@@ -23,25 +23,14 @@ class Fp16TrainTest {
     @BeforeAll
     static void setUp() throws Exception {
         Fixtures.tinyBase(tmp);
-        StringBuilder sb = new StringBuilder();
-        StringBuilder pref = new StringBuilder();
-        for (int i = 0; i < 24; i++) {
-            int a = 10 + i, b = 3 + (i % 7);
-            sb.append(String.format("{\"instruction\": \"Add %d and %d.\", \"input\": \"\", \"output\": \"%d\"}%n", a, b, a + b));
-            pref.append(String.format("{\"prompt\": \"Add %d and %d.\", \"chosen\": \"%d\", \"rejected\": \"No.\"}%n", a, b, a + b));
-        }
-        Files.writeString(tmp.resolve("data.jsonl"), sb.toString());
-        Files.writeString(tmp.resolve("pref.jsonl"), pref.toString());
+        Fixtures.additionData(tmp, 24);
     }
 
     private static Path recipe(String name, String stage, String data, String type, String extra) throws Exception {
-        Path r = tmp.resolve(name + ".yaml");
-        Files.writeString(r, "stage: " + stage + "\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 3\n"
-                + "datasets:\n  - path: " + data + "\n    type: " + type + "\nchat_template: tokenizer\n"
-                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.0\n  target_modules: all-linear\n"
+        return Fixtures.recipe(tmp, name, stage, data, type,
+                "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.0\n  target_modules: all-linear\n"
                 + "sequence_len: 64\nmicro_batch_size: 4\nlearning_rate: 1.0e-2\n"
                 + "warmup_steps: 1\nlogging_steps: 1\nprogress_bar: false\nmax_steps: 12\nsave_steps: 6\n" + extra);
-        return r;
     }
 
     private static List<JsonNode> train(String name) throws Exception {
@@ -102,10 +91,33 @@ class Fp16TrainTest {
     }
 
     @Test
-    void ppoRefusesFp16() throws Exception {
+    void ppoRunsInFp16WithAnFp16ValueHeadAndCheckpointedMasters() throws Exception {
+        StringBuilder prompts = new StringBuilder();
+        for (int i = 0; i < 16; i++) {
+            prompts.append(String.format("{\"prompt\": \"Say %c.\", \"answer\": \"%c\"}%n", 'a' + i, 'a' + i));
+        }
+        Files.writeString(tmp.resolve("prompts.jsonl"), prompts.toString());
         Path r = tmp.resolve("ppo16.yaml");
-        Files.writeString(r, "stage: ppo\nbase_model: base\noutput_dir: runs/ppo16\ndatasets:\n  - path: data.jsonl\n    type: prompt\n"
-                + "fp16: true\nppo:\n  reward_functions: [exact_match]\n");
-        CliTest.assertOneLineError(CliTest.run("train", r.toString()), "'fp16: true' is not supported by the ppo stage yet");
+        Files.writeString(r, "stage: ppo\nbase_model: base\noutput_dir: runs/ppo16\nseed: 3\n"
+                + "datasets:\n  - path: prompts.jsonl\n    type: prompt\n"
+                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  target_modules: all-linear\n"
+                + "sequence_len: 96\nlearning_rate: 3.0e-3\nlr_scheduler: constant\nlogging_steps: 1\nprogress_bar: false\n"
+                + "max_steps: 4\nsave_steps: 2\nfp16: true\ngradient_checkpointing: true\n"
+                + "ppo:\n  rollout_batch_size: 8\n  num_mini_batches: 2\n  ppo_epochs: 2\n  max_new_tokens: 6\n"
+                + "  temperature: 1.0\n  reward_functions: [exact_match, \"length_penalty:4\"]\n");
+        CliTest.Run run = CliTest.run("train", r.toString());
+        assertEquals(0, run.code(), run.err());
+        assertTrue(run.out().contains("fp16: models in fp16"), run.out());
+        List<JsonNode> m = train("ppo16");
+        assertEquals(4, m.size());
+        for (JsonNode n : m) {
+            assertTrue(n.get("ppo/loss_scale").asDouble() >= 1, n.toString());
+            assertTrue(Double.isFinite(n.get("objective/kl").asDouble()) && Double.isFinite(n.get("ppo/loss/value").asDouble()), n.toString());
+        }
+        try (SafeTensorsFile o = SafeTensorsFile.open(tmp.resolve("runs/ppo16/checkpoints/step-4/optimizer.safetensors"))) {
+            assertEquals("F32", o.tensors().get("v_head.summary.weight.master").dtype());
+        }
+        assertTrue(Files.readString(tmp.resolve("runs/ppo16/checkpoints/step-4/trainer_state.json")).contains("\"loss_scale\""));
+        assertTrue(Files.exists(tmp.resolve("runs/ppo16/value_head.safetensors")));
     }
 }

@@ -17,6 +17,27 @@ import org.junit.jupiter.api.Test;
  * user's machine.
  */
 class ShippedRecipesTest {
+    /**
+     * Every shipped model shape parses, and the 1B-class bench shapes have the parameter counts of the
+     * models they copy (Llama-3.2-1B with tied embeddings, TinyLlama-1.1B untied, as Hugging Face reports).
+     */
+    @Test
+    void everyShippedShapeParsesAndTheBenchShapesMatchTheirModels() throws Exception {
+        List<Path> shapes;
+        try (Stream<Path> s = Files.list(Path.of("../recipes/shapes"))) {
+            shapes = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
+        }
+        assertTrue(shapes.size() >= 6, shapes.toString());
+        java.util.Map<String, Long> counts = new java.util.HashMap<>();
+        for (Path p : shapes) {
+            com.fasterxml.jackson.databind.node.ObjectNode json = (com.fasterxml.jackson.databind.node.ObjectNode)
+                    new com.fasterxml.jackson.databind.ObjectMapper().readTree(p.toFile());
+            counts.put(p.getFileName().toString(), ai.loro.core.model.LlamaConfig.parse(json, p.toString()).parameterCount());
+        }
+        assertEquals(1_235_814_400L, counts.get("llama-3.2-1b.json"));
+        assertEquals(1_100_048_384L, counts.get("tinyllama-1.1b.json"));
+    }
+
     @Test
     void everyShippedRecipeValidates() throws Exception {
         List<Path> files;

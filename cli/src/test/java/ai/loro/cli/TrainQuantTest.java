@@ -33,25 +33,14 @@ class TrainQuantTest {
     @BeforeAll
     static void setUp() throws Exception {
         base = Fixtures.tinyBase(tmp);
-        StringBuilder sb = new StringBuilder();
-        StringBuilder pref = new StringBuilder();
-        for (int i = 0; i < 24; i++) {
-            int a = 10 + i, b = 3 + (i % 7);
-            sb.append(String.format("{\"instruction\": \"Add %d and %d.\", \"input\": \"\", \"output\": \"%d\"}%n", a, b, a + b));
-            pref.append(String.format("{\"prompt\": \"Add %d and %d.\", \"chosen\": \"%d\", \"rejected\": \"No.\"}%n", a, b, a + b));
-        }
-        Files.writeString(tmp.resolve("data.jsonl"), sb.toString());
-        Files.writeString(tmp.resolve("pref.jsonl"), pref.toString());
+        Fixtures.additionData(tmp, 24);
     }
 
     static Path recipe(String name, String stage, String data, String type, String extra) throws Exception {
-        Path r = tmp.resolve(name + ".yaml");
-        Files.writeString(r, "stage: " + stage + "\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 3\n"
-                + "datasets:\n  - path: " + data + "\n    type: " + type + "\nchat_template: tokenizer\n"
-                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.1\n  target_modules: [q_proj, v_proj, down_proj]\n"
+        return Fixtures.recipe(tmp, name, stage, data, type,
+                "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.1\n  target_modules: [q_proj, v_proj, down_proj]\n"
                 + "sequence_len: 64\nmicro_batch_size: 4\ngradient_accumulation_steps: 2\nlearning_rate: 1.0e-2\n"
                 + "warmup_steps: 2\nlogging_steps: 1\nprogress_bar: false\n" + extra);
-        return r;
     }
 
     static double[] firstLast(Path out) throws Exception {

@@ -24,6 +24,7 @@ import ai.djl.ndarray.types.Shape;
 import ai.loro.core.train.AdamW;
 import ai.loro.core.train.Checkpoints;
 import ai.loro.core.train.GradClip;
+import ai.loro.core.train.LossScaler;
 import ai.loro.core.train.Schedule;
 import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.RecipeTraining;
@@ -95,16 +96,17 @@ public final class PpoStage {
                         + " need an 'answer' on every prompt row");
             });
         }
-        LlamaModel policy = LlamaModel.load(r.baseModel(), DataType.FLOAT32, device);
+        LlamaModel policy = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device);
         LlamaModel rewardModel = cfg.rewardModel().map(p -> loadRewardModel(p, policy.config(), r.seed(), device)).orElse(null);
         Recipe.Adapter a = r.adapter();
         RecipeTraining.prepareModel(policy, r, log); // quantize (a quantized frozen base, and reference), gradient_checkpointing
         LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         adapter.setTraining(false); // no dropout in PPO
-        ValueHead valueHead = new ValueHead(policy.config().hiddenSize(), policy.manager());
+        ValueHead valueHead = new ValueHead(policy.config().hiddenSize(), policy.manager(), policy.dtype());
         Map<String, NDArray> trainable = new LinkedHashMap<>(adapter.parameters());
         trainable.putAll(valueHead.parameters());
         AdamW optimizer = RecipeTraining.optimizer(r, trainable);
+        LossScaler scaler = optimizer.gradients().anyHalf() ? LossScaler.defaults() : null; // fp16: true
         int batch = cfg.rolloutBatchSize();
         int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
                 : (int) Math.max(1, Math.ceil(r.numEpochs() * prompts.size() / batch));
@@ -124,6 +126,9 @@ public final class PpoStage {
             }
             start = state.path("step").asInt();
             Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
+            if (scaler != null && state.has("loss_scale")) {
+                scaler.restore(state.get("loss_scale").asDouble(), state.path("loss_scale_growth_tracker").asInt());
+            }
             @SuppressWarnings("unchecked")
             Map<String, Object> ks = MetricsLog.JSON.convertValue(state.path("kl_controller"), Map.class);
             kl = KlController.fromState(KlController.State.fromMap(ks));
@@ -150,7 +155,7 @@ public final class PpoStage {
         base.setName("ppo");
         try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
              MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
-            Step step = new Step(r, policy, rewardModel, functions, valueHead, optimizer, generator, prompts, padId,
+            Step step = new Step(r, policy, rewardModel, functions, valueHead, optimizer, scaler, generator, prompts, padId,
                     rewardModel == null ? new long[0] : rewardTail(r, tokenizer, log));
             for (int k = start; k < steps; k++) {
                 int done = k + 1;
@@ -169,7 +174,7 @@ public final class PpoStage {
                     printSamples(log, done, o, samples);
                 }
                 if (done % saveSteps == 0 || done == steps) {
-                    save(out, done, seed, steps, (long) done * batch, trainable, optimizer, kl, r);
+                    save(out, done, seed, steps, (long) done * batch, trainable, optimizer, scaler, kl, r);
                 }
                 if (done % r.loggingSteps() == 0 || done == steps) {
                     log.printf(Locale.ROOT, "step %d/%d: reward %.4f ± %.4f, kl %.4f (coef %.4g), policy loss %.4f,"
@@ -290,13 +295,14 @@ public final class PpoStage {
         final List<RewardFunction> functions;
         final ValueHead head;
         final AdamW optimizer;
+        final LossScaler scaler; // null unless the trainable parameters are fp16
         final Generator generator;
         final Prompts prompts;
         final long padId;
         final long[] rewardTail;
 
         Step(Recipe r, LlamaModel policy, LlamaModel rewardModel, List<RewardFunction> functions, ValueHead head,
-             AdamW optimizer, Generator generator, Prompts prompts, long padId, long[] rewardTail) {
+             AdamW optimizer, LossScaler scaler, Generator generator, Prompts prompts, long padId, long[] rewardTail) {
             this.r = r;
             this.cfg = r.ppo();
             this.policy = policy;
@@ -304,6 +310,7 @@ public final class PpoStage {
             this.functions = functions;
             this.head = head;
             this.optimizer = optimizer;
+            this.scaler = scaler;
             this.generator = generator;
             this.prompts = prompts;
             this.padId = padId;
@@ -452,12 +459,28 @@ public final class PpoStage {
                         mm.putAll(vf.metrics());
                         mm.put("ppo/policy/entropy", LossOps.scalar(entropy));
                         mm.put("ppo/loss/total", LossOps.scalar(loss));
-                        gc.backward(loss);
+                        // fp16: the loss scaled up for the backward pass (PPO's losses are means, as torch's GradScaler expects)
+                        gc.backward(scaler == null ? loss : LossOps.times(LossOps.widen(loss), scaler.scale()));
                         ActivationCheckpoints.backward(); // the layers' half of a checkpointed policy's backward pass
                     } finally {
                         ActivationCheckpoints.discard();
                     }
-                    double norm = GradClip.clipGradients(optimizer.gradients().defined(), r.maxGradNorm(), 1.0);
+                    if (scaler != null) {
+                        optimizer.gradients().widen(); // fp16 .grad → fp32, unscaled there
+                    }
+                    double norm = GradClip.clipGradients(optimizer.gradients().defined(), r.maxGradNorm(),
+                            scaler == null ? 1.0 : 1.0 / scaler.scale());
+                    boolean overflow = scaler != null && !Double.isFinite(norm) && Double.isFinite(mm.get("ppo/loss/total"));
+                    if (scaler != null) {
+                        mm.put("ppo/loss_scale", scaler.scale());
+                        mm.put("ppo/skipped_updates", overflow ? 1.0 : 0.0); // averaged: the fraction of updates skipped
+                        if (!scaler.update(overflow)) { // fp16 gradients overflowed: skip, as torch's GradScaler does
+                            optimizer.gradients().zero();
+                            mm.forEach((key, v) -> sums.merge(key, v, Double::sum));
+                            updates++;
+                            continue;
+                        }
+                    }
                     if (!Double.isFinite(norm) || !Double.isFinite(mm.get("ppo/loss/total"))) {
                         optimizer.gradients().zero();
                         throw new LoroException("PPO loss or gradient norm became non-finite at step " + (k + 1)
@@ -482,7 +505,7 @@ public final class PpoStage {
     }
 
     private static void save(Path out, int done, long seed, int steps, long dataPosition, Map<String, NDArray> trainable,
-                             AdamW optimizer, KlController kl, Recipe r) {
+                             AdamW optimizer, LossScaler scaler, KlController kl, Recipe r) {
         ObjectNode state = MetricsLog.JSON.createObjectNode();
         state.put("format", 1);
         state.put("stage", "ppo");
@@ -490,6 +513,10 @@ public final class PpoStage {
         state.put("seed", seed);
         state.put("max_steps", steps);
         state.putObject("optimizer").put("step", optimizer.stepCount());
+        if (scaler != null) {
+            state.put("loss_scale", scaler.scale());
+            state.put("loss_scale_growth_tracker", scaler.growthTracker());
+        }
         state.set("kl_controller", MetricsLog.JSON.valueToTree(kl.state().toMap()));
         state.put("data", dataPosition);
         Checkpoints.save(out, done, trainable, optimizer.state(), state, r.saveTotalLimit().orElse(0));

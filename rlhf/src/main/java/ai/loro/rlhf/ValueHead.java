@@ -27,15 +27,20 @@ public final class ValueHead implements AutoCloseable {
     private final NDArray bias;
 
     public ValueHead(int hiddenSize, NDManager parent) {
+        this(hiddenSize, parent, DataType.FLOAT32);
+    }
+
+    /** A zero head in the policy's compute dtype (fp16 with {@code fp16: true}; AdamW keeps its fp32 master). */
+    public ValueHead(int hiddenSize, NDManager parent, DataType dtype) {
         this.manager = parent.newSubManager();
         this.manager.setName("value-head");
-        this.weight = manager.zeros(new Shape(1, hiddenSize), DataType.FLOAT32);
-        this.bias = manager.zeros(new Shape(1), DataType.FLOAT32);
+        this.weight = manager.zeros(new Shape(1, hiddenSize), dtype);
+        this.bias = manager.zeros(new Shape(1), dtype);
     }
 
     /** (B, T, H) → (B, T). */
     public NDArray forward(NDArray hidden) {
-        return Linear.linear(hidden, weight, bias).singletonOrThrow().squeeze(-1);
+        return ai.loro.core.loss.LossOps.widen(Linear.linear(hidden, weight, bias).singletonOrThrow()).squeeze(-1); // fp32 values
     }
 
     /** The trainable arrays by name (live). */

@@ -20,7 +20,7 @@ public final class SftLoss {
                 ? model.hiddenStatesPacked(ids, m.create(Batch.flat(b.segmentIds()), new Shape(rows, t)),
                         m.create(Batch.flat(b.positionIds()), new Shape(rows, t)))
                 : model.hiddenStates(ids, m.create(Batch.flat(b.attentionMask()), new Shape(rows, t)), null);
-        NDArray logp = LlamaModel.nextTokenLogProbs(model.logits(hidden), ids); // (B, T-1)
+        NDArray logp = model.tokenLogProbsFromHidden(hidden, ids); // (B, T-1)
         NDArray mask = m.create(b.nextTokenLossMask(), new Shape(rows, t - 1)).toType(logp.getDataType(), false);
         NDArray nll = logp.mul(mask).sum().neg();
         return new NDArray[] {nll, m.create(b.trainableTokens())};

@@ -1,8 +1,10 @@
 package ai.loro.cli.bench;
 
+import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaConfig;
@@ -44,15 +46,21 @@ public final class TrainBench {
      * @param bareStepSeconds NaN when the baseline was not run
      */
     public record Figures(double stepSeconds, double tokensPerSecond, double bareStepSeconds, double bareTokensPerSecond,
-                          double modelFlopsPerToken, double matmulGflops, double mfu, double bareMfu, long stepPeakRssMb) {}
+                          double modelFlopsPerToken, double matmulGflops, double mfu, double bareMfu, long stepPeakRssMb,
+                          long gpuMemoryUsedMb) {}
 
     /** What {@link #run} measures: LoRA or full, quantized base, gradient checkpointing, the bare baseline or not. */
     public record Options(boolean lora, String quantize, boolean gradientCheckpointing, boolean baseline) {}
 
     /** Sustained fp32 matmul rate: median of timed square products (GFLOP/s). */
     public static double matmulGflops(NDManager m, int n, int reps) {
-        NDArray a = m.randomNormal(new Shape(n, n));
-        NDArray b = m.randomNormal(new Shape(n, n));
+        return matmulGflops(m, n, reps, DataType.FLOAT32);
+    }
+
+    /** Sustained matmul rate in {@code dtype} on {@code m}'s device: median of timed square products (GFLOP/s). */
+    public static double matmulGflops(NDManager m, int n, int reps, DataType dtype) {
+        NDArray a = m.randomNormal(new Shape(n, n)).toType(dtype, false);
+        NDArray b = m.randomNormal(new Shape(n, n)).toType(dtype, false);
         a.matMul(b).close();
         double[] rates = new double[reps];
         for (int i = 0; i < reps; i++) {
@@ -148,18 +156,20 @@ public final class TrainBench {
         }
         double step = median(stepSec);
         long stepPeak = peakRssMb();
+        Device device = model.manager().getDevice();
+        long gpuMb = device.isGpu() ? ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed() / (1024 * 1024) : -1;
         if (adapter != null) {
             adapter.detach();
         }
         double tokens = (double) batch * seq;
         double fpt = flopsPerToken(c, seq, lora);
         double peak;
-        try (NDManager m = NDManager.newBaseManager()) {
-            peak = matmulGflops(m, 1024, 7);
+        try (NDManager m = NDManager.newBaseManager(device)) {
+            peak = matmulGflops(m, device.isGpu() ? 8192 : 1024, 7, model.dtype());
         }
         if (!o.baseline()) {
             return new Figures(step, tokens / step, Double.NaN, Double.NaN, fpt, peak, fpt * tokens / step / (peak * 1e9),
-                    Double.NaN, stepPeak);
+                    Double.NaN, stepPeak, gpuMb);
         }
         // the bare baseline on the same weights, shape and tokens
         Map<String, NDArray[]> loraAb = new LinkedHashMap<>();
@@ -199,7 +209,7 @@ public final class TrainBench {
             bareStep = median(bareSec);
         }
         return new Figures(step, tokens / step, bareStep, tokens / bareStep, fpt, peak,
-                fpt * tokens / step / (peak * 1e9), fpt * tokens / bareStep / (peak * 1e9), stepPeak);
+                fpt * tokens / step / (peak * 1e9), fpt * tokens / bareStep / (peak * 1e9), stepPeak, gpuMb);
     }
 
     /** The process's peak resident set (VmHWM), in MB; -1 where /proc is unavailable. */

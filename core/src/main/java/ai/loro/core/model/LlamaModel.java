@@ -56,6 +56,7 @@ public final class LlamaModel implements AutoCloseable {
     private final Rope rope;
     private boolean adaptersEnabled = true;
     private boolean gradientCheckpointing;
+    private int logitsChunkTokens; // tokens per LM-head chunk when checkpointing; 0 = about 128 MB of fp32 logits
     private String quantization = "none";
     private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(); // HF weight name → quantized weight
 
@@ -286,6 +287,17 @@ public final class LlamaModel implements AutoCloseable {
 
     public boolean gradientCheckpointing() {
         return gradientCheckpointing;
+    }
+
+    /**
+     * With gradient checkpointing: how many token positions share one LM-head chunk in
+     * {@link #tokenLogProbsFromHidden}; 0 (the default) picks about 128 MB of fp32 logits per chunk.
+     */
+    public void setLogitsChunkTokens(int tokens) {
+        if (tokens < 0) {
+            throw new IllegalArgumentException("chunk tokens must be >= 0, got " + tokens);
+        }
+        this.logitsChunkTokens = tokens;
     }
 
     /**
@@ -600,6 +612,98 @@ public final class LlamaModel implements AutoCloseable {
         return out;
     }
 
+    /**
+     * {@code out[b, t] = log p(ids[b, t+1] | ids[b, ..t])} from final-norm hidden states, in at least fp32.
+     * With gradient checkpointing, under autograd, the (B, T, V) logits never exist at once: the
+     * positions go through the LM head and log-softmax in chunks without autograd, the result is a
+     * leaf, and after the loss's backward pass {@link ActivationCheckpoints#backward()} re-runs each
+     * chunk under autograd with its slice of the upstream gradient, then carries the accumulated
+     * gradient of the hidden states into the layers below.
+     *
+     * @param hidden (B, T, H)
+     * @param inputIds (B, T)
+     * @return (B, T-1)
+     */
+    public NDArray tokenLogProbsFromHidden(NDArray hidden, NDArray inputIds) {
+        boolean belowTrains = lowestTrainingLayer() < layers.length || finalNorm.hasGradient(); // hidden has a graph
+        if (!(gradientCheckpointing && JniUtils.isGradMode()) || !(belowTrains || lmHead.hasGradient())) {
+            return nextTokenLogProbs(logits(hidden), inputIds);
+        }
+        long b = inputIds.getShape().get(0);
+        long t = inputIds.getShape().get(1);
+        NDArray leaf = hidden.stopGradient(); // (B, T, H), shares storage
+        leaf.setRequiresGradient(true);
+        NDArray logp;
+        JniUtils.setGradMode(false);
+        try {
+            logp = chunkedLogProbs(leaf, inputIds); // (B·(T-1))
+        } finally {
+            JniUtils.setGradMode(true);
+        }
+        logp = logp.reshape(b, t - 1);
+        logp.setRequiresGradient(true);
+        NDArray lp = logp;
+        ActivationCheckpoints.push(new ActivationCheckpoints.Segment() {
+            @Override
+            public void backward() {
+                NDArray g = JniUtils.getGradient((PtNDArray) lp);
+                if (g == null) {
+                    return;
+                }
+                try (NDScope scope = new NDScope()) {
+                    scope.suppressNotUsedWarning();
+                    NDArray flat = g.reshape(-1); // (B·(T-1))
+                    long n = flat.getShape().get(0);
+                    long chunk = chunkTokens();
+                    for (long from = 0; from < n; from += chunk) {
+                        long to = Math.min(n, from + chunk);
+                        try (NDScope inner = new NDScope()) {
+                            inner.suppressNotUsedWarning();
+                            NDArray part = chunkLogProbs(leaf, inputIds, from, to); // (to - from), under autograd
+                            JniUtils.backward((PtNDArray) part, (PtNDArray) flat.get(new NDIndex("{}:{}", from, to)), false, false);
+                        }
+                    }
+                    if (belowTrains) {
+                        JniUtils.backward((PtNDArray) hidden, (PtNDArray) leaf.getGradient(), false, false);
+                    }
+                }
+            }
+
+            @Override
+            public void discard() {}
+        });
+        return logp;
+    }
+
+    private long chunkTokens() {
+        return logitsChunkTokens > 0 ? logitsChunkTokens : Math.max(16, (1L << 25) / config.vocabSize());
+    }
+
+    private NDArray chunkedLogProbs(NDArray hidden, NDArray inputIds) { // → (B·(T-1))
+        long n = inputIds.getShape().get(0) * (inputIds.getShape().get(1) - 1);
+        long chunk = chunkTokens();
+        ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
+        for (long from = 0; from < n; from += chunk) {
+            try (NDScope scope = new NDScope()) { // the chunk's logits die here; only its log-probs survive
+                scope.suppressNotUsedWarning();
+                NDArray part = chunkLogProbs(hidden, inputIds, from, Math.min(n, from + chunk));
+                NDScope.unregister(part);
+                parts.add(part);
+            }
+        }
+        return parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts);
+    }
+
+    /** Log-probs of next-token positions [from, to) of the flattened (B·(T-1)) predictions. */
+    private NDArray chunkLogProbs(NDArray hidden, NDArray inputIds, long from, long to) {
+        long h = hidden.getShape().get(2);
+        long t = inputIds.getShape().get(1);
+        NDArray states = hidden.get(new NDIndex(":, :{}", t - 1)).reshape(-1, h).get(new NDIndex("{}:{}", from, to)); // (N, H)
+        NDArray next = inputIds.get(new NDIndex(":, 1:")).reshape(-1).get(new NDIndex("{}:{}", from, to)).expandDims(-1); // (N, 1)
+        NDArray logp = ai.loro.core.loss.LossOps.widen(logits(states)).logSoftmax(-1); // (N, V)
+        return logp.gather(next, -1).squeeze(-1);
+    }
+
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
     public NDArray forward(NDArray inputIds, NDArray mask, KvCache cache) {
         return logits(hiddenStates(inputIds, mask, cache));
@@ -613,7 +717,7 @@ public final class LlamaModel implements AutoCloseable {
      * @return (B, T-1)
      */
     public NDArray tokenLogProbs(NDArray inputIds, NDArray mask) {
-        return nextTokenLogProbs(forward(inputIds, mask, null), inputIds);
+        return tokenLogProbsFromHidden(hiddenStates(inputIds, mask, null), inputIds);
     }
 
     /**

@@ -59,7 +59,7 @@ import org.yaml.snakeyaml.Yaml;
  *                         the forward pass and re-run the layer in the backward pass (transformers' name); one more
  *                         forward pass of compute for all but one layer's activations of memory
  * @param fp16             {@code fp16} (false): mixed precision (transformers' name): the models in fp16, fp32 master
- *                         weights and moments for the trainable parameters, dynamic loss scaling; not for ppo
+ *                         weights and moments for the trainable parameters, dynamic loss scaling
  * @param device           {@code device}: cpu | gpu | auto (auto): where the models live; auto = the first GPU DJL's
  *                         engine sees, else the CPU; gpu without a visible GPU is an error
  * @param ppo              {@code ppo}

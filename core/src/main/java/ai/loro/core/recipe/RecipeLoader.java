@@ -172,11 +172,6 @@ public final class RecipeLoader {
             opt("ppo", new BlockType(PPO)));
 
     private static void checkTop(YMap node, Map<String, Object> values, String path) {
-        YEntry fp16 = node.entries().get("fp16");
-        if (fp16 != null && Boolean.TRUE.equals(values.get("fp16")) && values.get("stage") == Recipe.Stage.PPO) {
-            throw new LoroException(fp16.keyWhere() + ": 'fp16: true' is not supported by the ppo stage yet (its own"
-                    + " optimisation loop has no loss scaling); use fp16: false");
-        }
         YEntry steps = node.entries().get("warmup_steps");
         YEntry ratio = node.entries().get("warmup_ratio");
         if (steps != null && ratio != null && !YamlTree.isNull(steps.value()) && !YamlTree.isNull(ratio.value())) {

@@ -40,4 +40,28 @@ class EngineCastFactTest {
             }
         }
     }
+
+    /**
+     * The two casts mixed precision uses instead ({@code LossOps.widen} / {@code LossOps.narrow}):
+     * type promotion with a 1-element fp32 zero (up) and {@code set("...")}, libtorch's {@code copy_}
+     * (down), both recorded by autograd, the gradient arriving in the source's dtype.
+     */
+    @Test
+    void promotionAndCopyAreDifferentiableCasts() {
+        try (NDManager m = NDManager.newBaseManager()) {
+            NDArray w = m.create(new float[] {1f, 2f, 3f}).toType(DataType.FLOAT16, false);
+            w.setRequiresGradient(true);
+            try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
+                NDArray up = ai.loro.core.loss.LossOps.widen(w); // fp32
+                assertEquals(DataType.FLOAT32, up.getDataType());
+                NDArray down = ai.loro.core.loss.LossOps.narrow(up.mul(up), DataType.FLOAT16); // w² in fp16
+                assertEquals(DataType.FLOAT16, down.getDataType());
+                NDArray weights = m.create(new float[] {1f, 10f, 100f}).toType(DataType.FLOAT16, false);
+                gc.backward(ai.loro.core.loss.LossOps.widen(down.mul(weights)).sum());
+            }
+            NDArray g = w.getGradient();
+            assertEquals(DataType.FLOAT16, g.getDataType());
+            assertArrayEquals(new float[] {2f, 40f, 600f}, g.toType(DataType.FLOAT32, false).toFloatArray()); // d(c·w²)/dw = 2cw
+        }
+    }
 }
