@@ -75,8 +75,9 @@ class Fp16TrainTest {
 
     @Test
     void rewardDpoNf4AndCheckpointingRunInFp16() throws Exception {
-        CliTest.Run rw = CliTest.run("train", recipe("rw16", "reward", "pref.jsonl", "preference", "fp16: true\n").toString());
+        CliTest.Run rw = CliTest.run("train", recipe("rw16", "reward", "pref.jsonl", "preference", "fp16: true\nquantize: int8\n").toString());
         assertEquals(0, rw.code(), rw.err());
+        assertTrue(rw.out().contains("quantized 14 projections to int8") && rw.out().contains("note: fp16 on the CPU"), rw.out());
         List<JsonNode> r = train("rw16");
         assertTrue(meanLoss(r, 9, 12) < r.get(0).get("loss").asDouble() - 0.2, "reward loss did not fall: " + r);
         CliTest.Run dpo = CliTest.run("train", recipe("dpo16", "dpo", "pref.jsonl", "preference", "fp16: true\n").toString());

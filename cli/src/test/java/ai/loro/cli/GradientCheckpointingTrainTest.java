@@ -66,6 +66,11 @@ class GradientCheckpointingTrainTest {
     }
 
     @Test
+    void packedSftTrainsTheSameWeights() throws Exception { // per-example positions and block-diagonal attention
+        assertSameRun("packed", "sft", "data.jsonl", "alpaca", "packing: true\n", "adapter/adapter_model.safetensors");
+    }
+
+    @Test
     void loraSftOnAnNf4BaseTrainsTheSameWeights() throws Exception {
         assertSameRun("sft-nf4", "sft", "data.jsonl", "alpaca", "quantize: nf4\n", "adapter/adapter_model.safetensors");
     }

@@ -73,6 +73,9 @@ public final class RecipeTraining {
         model.setGradientCheckpointing(r.gradientCheckpointing());
         if (r.fp16()) {
             log.println("fp16: models in fp16, fp32 master weights for the trainable parameters, dynamic loss scaling");
+            if (!model.manager().getDevice().isGpu()) {
+                log.println("note: fp16 on the CPU is much slower than fp32 (about 10x on the reference machine); it is meant for GPUs");
+            }
         }
         if (r.gradientCheckpointing()) {
             log.println("gradient checkpointing: each decoder layer is re-run in the backward pass");
