@@ -10,11 +10,11 @@ import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.SparseFormat;
 import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
-import ai.djl.pytorch.engine.PtNDArray;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.Checkpoint;
 import ai.loro.core.io.TensorInfo;
+import ai.loro.core.loss.LossOps;
 import ai.loro.core.quant.Quantization;
 import ai.loro.core.quant.QuantizedWeight;
 import java.nio.file.Path;
@@ -352,7 +352,7 @@ public final class LlamaModel implements AutoCloseable {
     private NDArray decoder(NDArray inputIds, NDArray positions, long maxPosition, NDArray bias, KvCache cache) {
         NDArray[] cosSin = rope.cosSin(positions, maxPosition); // (B, 1, T, D) each
         if (gradientCheckpointing && cache == null && JniUtils.isGradMode() && layersTrain()) {
-            return checkpointedDecoder(inputIds, cosSin[0], cosSin[1], bias);
+            return Checkpointed.decoder(this, inputIds, cosSin[0], cosSin[1], bias);
         }
         NDArray x = embedding(inputIds); // (B, T, H)
         for (int l = 0; l < layers.length; l++) {
@@ -374,7 +374,7 @@ public final class LlamaModel implements AutoCloseable {
      * trains, the layer count when nothing does. (Parameters are leaves, for which DJL's
      * {@code hasGradient} is libtorch's {@code requires_grad}; for op results it is not reliable.)
      */
-    private int lowestTrainingLayer() {
+    int lowestTrainingLayer() {
         if (embed.hasGradient()) {
             return -1;
         }
@@ -392,135 +392,11 @@ public final class LlamaModel implements AutoCloseable {
         return layers.length;
     }
 
-    private NDArray embedding(NDArray inputIds) { // (B, T) → (B, T, H)
+    NDArray embedding(NDArray inputIds) { // (B, T) → (B, T, H)
         return Embedding.embedding(inputIds, embed, SparseFormat.DENSE).singletonOrThrow();
     }
 
-    /**
-     * The forward half of a checkpointed pass: the layers run with autograd off, each in its own
-     * scope so that only its output (the next layer's input) survives; the final norm runs under
-     * autograd on a leaf copy of the last output. The backward half is {@link CheckpointedPass#backward}.
-     */
-    private NDArray checkpointedDecoder(NDArray inputIds, NDArray cos, NDArray sin, NDArray bias) {
-        NDArray[] inputs = new NDArray[layers.length + 1]; // inputs[l] (B, T, H) enters layer l; inputs[L] leaves the last
-        Object[][] randomStates = new Object[layers.length][];
-        JniUtils.setGradMode(false);
-        try {
-            inputs[0] = embedding(inputIds);
-            for (int l = 0; l < layers.length; l++) {
-                randomStates[l] = randomStates(l);
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    inputs[l + 1] = decoderLayer(l, inputs[l], cos, sin, bias, null);
-                    NDScope.unregister(inputs[l + 1]);
-                }
-            }
-        } finally {
-            JniUtils.setGradMode(true);
-        }
-        NDArray top = inputs[layers.length];
-        top.setRequiresGradient(true);
-        ActivationCheckpoints.push(new CheckpointedPass(inputIds, inputs, randomStates, cos, sin, bias));
-        return LlamaMath.rmsNorm(top, finalNorm, config.rmsNormEps());
-    }
-
-    private Object[] randomStates(int l) {
-        HfNames.Proj[] all = HfNames.Proj.values();
-        Object[] states = new Object[all.length];
-        for (HfNames.Proj p : all) {
-            Projection.Delta d = layers[l].projection(p).delta();
-            states[p.ordinal()] = d == null ? null : d.randomState();
-        }
-        return states;
-    }
-
-    private void restoreRandomStates(int l, Object[] states) {
-        for (HfNames.Proj p : HfNames.Proj.values()) {
-            Projection.Delta d = layers[l].projection(p).delta();
-            if (d != null) {
-                d.restoreRandomState(states[p.ordinal()]);
-            }
-        }
-    }
-
-    /** The saved half of a checkpointed forward pass. */
-    private final class CheckpointedPass implements ActivationCheckpoints.Segment {
-        private final NDArray inputIds; // (B, T)
-        private final NDArray[] inputs; // (B, T, H) per layer, plus the last layer's output
-        private final Object[][] randomStates;
-        private final NDArray cos;
-        private final NDArray sin;
-        private final NDArray bias;
-        private final boolean adapters = adaptersEnabled;
-
-        CheckpointedPass(NDArray inputIds, NDArray[] inputs, Object[][] randomStates, NDArray cos, NDArray sin, NDArray bias) {
-            this.inputIds = inputIds;
-            this.inputs = inputs;
-            this.randomStates = randomStates;
-            this.cos = cos;
-            this.sin = sin;
-            this.bias = bias;
-        }
-
-        /**
-         * Layer by layer from the top: re-run layer l under autograd from its saved input, then
-         * back-propagate the gradient of its output (a vector-Jacobian product with an explicit
-         * upstream gradient), which leaves the parameters' gradients accumulated and yields the
-         * gradient of its input for layer l-1.
-         */
-        @Override
-        public void backward() {
-            boolean savedAdapters = adaptersEnabled;
-            adaptersEnabled = adapters;
-            NDArray grad = JniUtils.getGradient((PtNDArray) inputs[layers.length]); // (B, T, H)
-            try {
-                int lowest = lowestTrainingLayer(); // below it no gradient is needed
-                for (int l = layers.length - 1; l >= Math.max(lowest, 0) && grad != null; l--) {
-                    inputs[l + 1].close();
-                    boolean needInputGrad = l > lowest;
-                    NDArray next = null;
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        if (needInputGrad) {
-                            inputs[l].setRequiresGradient(true);
-                        }
-                        restoreRandomStates(l, randomStates[l]);
-                        NDArray out = decoderLayer(l, inputs[l], cos, sin, bias, null);
-                        JniUtils.backward((PtNDArray) out, (PtNDArray) grad, false, false);
-                        if (needInputGrad) {
-                            next = inputs[l].getGradient();
-                            NDScope.unregister(next);
-                        }
-                    }
-                    grad.close();
-                    grad = next;
-                }
-                if (grad != null && lowest < 0) { // the embedding trains
-                    try (NDScope scope = new NDScope()) {
-                        scope.suppressNotUsedWarning();
-                        JniUtils.backward((PtNDArray) embedding(inputIds), (PtNDArray) grad, false, false);
-                    }
-                }
-            } finally {
-                if (grad != null) {
-                    grad.close();
-                }
-                adaptersEnabled = savedAdapters;
-                discard();
-            }
-        }
-
-        @Override
-        public void discard() {
-            for (NDArray a : inputs) {
-                if (a != null && !a.isReleased()) {
-                    a.close();
-                }
-            }
-        }
-    }
-
-    private NDArray decoderLayer(int l, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
+    NDArray decoderLayer(int l, NDArray x, NDArray cos, NDArray sin, NDArray bias, KvCache cache) {
         Layer p = layers[l];
         double eps = config.rmsNormEps();
         NDArray h = LlamaMath.rmsNorm(x, p.inputNorm(), eps); // (B, T, H)
@@ -570,7 +446,7 @@ public final class LlamaModel implements AutoCloseable {
         NDArray onehot = m.arange(0, (int) t, 1, DataType.INT64).reshape(1, t).eq(last)
                 .toType(hidden.getDataType(), false).expandDims(1); // (B, 1, T)
         NDArray pooled = onehot.matMul(hidden).squeeze(1); // (B, H)
-        return ai.loro.core.loss.LossOps.widen(Linear.linear(pooled, score).singletonOrThrow()); // fp32 scores from an fp16 model
+        return LossOps.widen(Linear.linear(pooled, score).singletonOrThrow()); // fp32 scores from an fp16 model
     }
 
     /**
@@ -579,8 +455,8 @@ public final class LlamaModel implements AutoCloseable {
      */
     public float[][] classifyRows(java.util.List<long[]> rows, int batchSize) {
         float[][] out = new float[rows.size()][];
-        boolean grad = ai.djl.pytorch.jni.JniUtils.isGradMode();
-        ai.djl.pytorch.jni.JniUtils.setGradMode(false);
+        boolean grad = JniUtils.isGradMode();
+        JniUtils.setGradMode(false);
         try {
             for (int from = 0; from < rows.size(); from += batchSize) {
                 int to = Math.min(rows.size(), from + batchSize);
@@ -595,7 +471,7 @@ public final class LlamaModel implements AutoCloseable {
                     System.arraycopy(r, 0, ids, (i - from) * t, r.length);
                     Arrays.fill(mask, (i - from) * t, (i - from) * t + r.length, 1L);
                 }
-                try (ai.djl.ndarray.NDScope scope = new ai.djl.ndarray.NDScope(); NDManager m = manager.newSubManager()) {
+                try (NDScope scope = new NDScope(); NDManager m = manager.newSubManager()) {
                     scope.suppressNotUsedWarning();
                     NDArray maskArr = m.create(mask, new Shape(to - from, t));
                     float[] flat = classify(hiddenStates(m.create(ids, new Shape(to - from, t)), maskArr, null), maskArr)
@@ -607,7 +483,7 @@ public final class LlamaModel implements AutoCloseable {
                 }
             }
         } finally {
-            ai.djl.pytorch.jni.JniUtils.setGradMode(grad);
+            JniUtils.setGradMode(grad);
         }
         return out;
     }
@@ -629,79 +505,12 @@ public final class LlamaModel implements AutoCloseable {
         if (!(gradientCheckpointing && JniUtils.isGradMode()) || !(belowTrains || lmHead.hasGradient())) {
             return nextTokenLogProbs(logits(hidden), inputIds);
         }
-        long b = inputIds.getShape().get(0);
-        long t = inputIds.getShape().get(1);
-        NDArray leaf = hidden.stopGradient(); // (B, T, H), shares storage
-        leaf.setRequiresGradient(true);
-        NDArray logp;
-        JniUtils.setGradMode(false);
-        try {
-            logp = chunkedLogProbs(leaf, inputIds); // (B·(T-1))
-        } finally {
-            JniUtils.setGradMode(true);
-        }
-        logp = logp.reshape(b, t - 1);
-        logp.setRequiresGradient(true);
-        NDArray lp = logp;
-        ActivationCheckpoints.push(new ActivationCheckpoints.Segment() {
-            @Override
-            public void backward() {
-                NDArray g = JniUtils.getGradient((PtNDArray) lp);
-                if (g == null) {
-                    return;
-                }
-                try (NDScope scope = new NDScope()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray flat = g.reshape(-1); // (B·(T-1))
-                    long n = flat.getShape().get(0);
-                    long chunk = chunkTokens();
-                    for (long from = 0; from < n; from += chunk) {
-                        long to = Math.min(n, from + chunk);
-                        try (NDScope inner = new NDScope()) {
-                            inner.suppressNotUsedWarning();
-                            NDArray part = chunkLogProbs(leaf, inputIds, from, to); // (to - from), under autograd
-                            JniUtils.backward((PtNDArray) part, (PtNDArray) flat.get(new NDIndex("{}:{}", from, to)), false, false);
-                        }
-                    }
-                    if (belowTrains) {
-                        JniUtils.backward((PtNDArray) hidden, (PtNDArray) leaf.getGradient(), false, false);
-                    }
-                }
-            }
-
-            @Override
-            public void discard() {}
-        });
-        return logp;
+        long chunk = logitsChunkTokens > 0 ? logitsChunkTokens : Math.max(16, (1L << 25) / config.vocabSize());
+        return Checkpointed.tokenLogProbs(this, hidden, inputIds, chunk, belowTrains);
     }
 
-    private long chunkTokens() {
-        return logitsChunkTokens > 0 ? logitsChunkTokens : Math.max(16, (1L << 25) / config.vocabSize());
-    }
-
-    private NDArray chunkedLogProbs(NDArray hidden, NDArray inputIds) { // → (B·(T-1))
-        long n = inputIds.getShape().get(0) * (inputIds.getShape().get(1) - 1);
-        long chunk = chunkTokens();
-        ai.djl.ndarray.NDList parts = new ai.djl.ndarray.NDList();
-        for (long from = 0; from < n; from += chunk) {
-            try (NDScope scope = new NDScope()) { // the chunk's logits die here; only its log-probs survive
-                scope.suppressNotUsedWarning();
-                NDArray part = chunkLogProbs(hidden, inputIds, from, Math.min(n, from + chunk));
-                NDScope.unregister(part);
-                parts.add(part);
-            }
-        }
-        return parts.size() == 1 ? parts.get(0) : ai.djl.ndarray.NDArrays.concat(parts);
-    }
-
-    /** Log-probs of next-token positions [from, to) of the flattened (B·(T-1)) predictions. */
-    private NDArray chunkLogProbs(NDArray hidden, NDArray inputIds, long from, long to) {
-        long h = hidden.getShape().get(2);
-        long t = inputIds.getShape().get(1);
-        NDArray states = hidden.get(new NDIndex(":, :{}", t - 1)).reshape(-1, h).get(new NDIndex("{}:{}", from, to)); // (N, H)
-        NDArray next = inputIds.get(new NDIndex(":, 1:")).reshape(-1).get(new NDIndex("{}:{}", from, to)).expandDims(-1); // (N, 1)
-        NDArray logp = ai.loro.core.loss.LossOps.widen(logits(states)).logSoftmax(-1); // (N, V)
-        return logp.gather(next, -1).squeeze(-1);
+    NDArray finalNorm() {
+        return finalNorm;
     }
 
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
@@ -729,7 +538,7 @@ public final class LlamaModel implements AutoCloseable {
      */
     public static NDArray nextTokenLogProbs(NDArray logits, NDArray inputIds) {
         long t = inputIds.getShape().get(1);
-        logits = ai.loro.core.loss.LossOps.widen(logits); // fp16 → fp32, differentiably
+        logits = LossOps.widen(logits); // fp16 → fp32, differentiably
         // log-softmax over the contiguous logits, then drop the last position (it predicts nothing)
         NDArray logp = logits.logSoftmax(-1).get(new NDIndex(":, :{}", t - 1)); // (B, T-1, V)
         NDArray next = inputIds.get(new NDIndex(":, 1:")).expandDims(-1); // (B, T-1, 1)
