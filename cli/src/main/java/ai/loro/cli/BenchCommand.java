@@ -8,6 +8,7 @@ import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelInit;
+import ai.loro.core.train.RecipeTraining;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ArrayNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -64,7 +65,7 @@ final class BenchCommand implements Callable<Integer> {
         if (batch < 1 || seq < 2 || newTokens < 2 || iters < 1) {
             throw new LoroException("--batch >= 1, --seq >= 2, --new-tokens >= 2 and --iters >= 1 are required");
         }
-        Device dev = ai.loro.core.train.RecipeTraining.device(device, "--device");
+        Device dev = RecipeTraining.device(device, "--device");
         DataType dtype = fp16 ? DataType.FLOAT16 : DataType.FLOAT32;
         noBaseline |= fp16; // the bare baseline is an fp32 reference
         try (LlamaModel model = source.model != null
@@ -128,7 +129,7 @@ final class BenchCommand implements Callable<Integer> {
             result.put("prefill_tokens_per_s", round(median(prefill)));
             result.put("decode_tokens_per_s", round(median(decode)));
             result.set("decode_cost", curve);
-            result.put("peak_rss_mb", peakRssMb());
+            result.put("peak_rss_mb", TrainBench.peakRssMb());
             if (!jsonOnly) {
                 System.out.printf("model %s: %,d parameters (hidden %d, %d layers, vocab %d), batch %d, %d CPU threads%n",
                         result.get("model").asText(), c.parameterCount(), c.hiddenSize(), c.numHiddenLayers(), c.vocabSize(),
@@ -137,7 +138,7 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("%-34s %12.1f%n", "logprobs tokens/s (seq " + seq + ")", logprobsTps);
                 System.out.printf("%-34s %12.1f%n", "generate prefill tokens/s", median(prefill));
                 System.out.printf("%-34s %12.1f%n", "generate decode tokens/s", median(decode));
-                System.out.printf("%-34s %12d%n", "peak resident memory (MB)", peakRssMb());
+                System.out.printf("%-34s %12d%n", "peak resident memory (MB)", TrainBench.peakRssMb());
                 for (var p : curve) {
                     System.out.printf("%-34s %12.2f%n", "decode ms/token @ context " + p.get("context").asInt(),
                             p.get("decode_ms_per_token").asDouble());
@@ -180,7 +181,7 @@ final class BenchCommand implements Callable<Integer> {
         if (f.gpuMemoryUsedMb() >= 0) {
             r.put("gpu_memory_used_mb", f.gpuMemoryUsedMb());
         }
-        r.put("peak_rss_mb", peakRssMb());
+        r.put("peak_rss_mb", TrainBench.peakRssMb());
         if (!jsonOnly) {
             System.out.printf("%s training on %s, %,d parameters, batch %d x seq %d, %d CPU threads, %s matmul peak %.1f GFLOP/s%n",
                     train, model.manager().getDevice(), c.parameterCount(), batch, seq, Runtime.getRuntime().availableProcessors(),
@@ -193,17 +194,13 @@ final class BenchCommand implements Callable<Integer> {
                 System.out.printf("overhead of the full step over the bare baseline: %+.1f%%%n", 100 * (f.stepSeconds() / f.bareStepSeconds() - 1));
             }
             System.out.printf("peak resident memory after the Loro steps: %d MB (quantize %s, gradient checkpointing %s);"
-                    + " of the whole process: %d MB%n", f.stepPeakRssMb(), quantize, gradientCheckpointing, peakRssMb());
+                    + " of the whole process: %d MB%n", f.stepPeakRssMb(), quantize, gradientCheckpointing, TrainBench.peakRssMb());
             if (f.gpuMemoryUsedMb() >= 0) {
                 System.out.printf("GPU memory in use after the steps (libtorch's caching allocator included): %d MB%n", f.gpuMemoryUsedMb());
             }
         }
         System.out.println(json.writeValueAsString(r));
         return 0;
-    }
-
-    static long peakRssMb() {
-        return TrainBench.peakRssMb();
     }
 
     private static long[] randomIds(SplittableRandom rng, int n, int vocab) {

@@ -106,7 +106,7 @@ public final class PpoStage {
         Map<String, NDArray> trainable = new LinkedHashMap<>(adapter.parameters());
         trainable.putAll(valueHead.parameters());
         AdamW optimizer = RecipeTraining.optimizer(r, trainable);
-        LossScaler scaler = optimizer.gradients().anyHalf() ? LossScaler.defaults() : null; // fp16: true
+        LossScaler scaler = LossScaler.forOptimizer(optimizer); // fp16: true
         int batch = cfg.rolloutBatchSize();
         int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
                 : (int) Math.max(1, Math.ceil(r.numEpochs() * prompts.size() / batch));
@@ -126,8 +126,8 @@ public final class PpoStage {
             }
             start = state.path("step").asInt();
             Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
-            if (scaler != null && state.has("loss_scale")) {
-                scaler.restore(state.get("loss_scale").asDouble(), state.path("loss_scale_growth_tracker").asInt());
+            if (scaler != null) {
+                scaler.restore(state);
             }
             @SuppressWarnings("unchecked")
             Map<String, Object> ks = MetricsLog.JSON.convertValue(state.path("kl_controller"), Map.class);
@@ -460,16 +460,13 @@ public final class PpoStage {
                         mm.put("ppo/policy/entropy", LossOps.scalar(entropy));
                         mm.put("ppo/loss/total", LossOps.scalar(loss));
                         // fp16: the loss scaled up for the backward pass (PPO's losses are means, as torch's GradScaler expects)
-                        gc.backward(scaler == null ? loss : LossOps.times(LossOps.widen(loss), scaler.scale()));
+                        gc.backward(scaler == null ? loss : scaler.scaleLoss(loss));
                         ActivationCheckpoints.backward(); // the layers' half of a checkpointed policy's backward pass
                     } finally {
                         ActivationCheckpoints.discard();
                     }
-                    if (scaler != null) {
-                        optimizer.gradients().widen(); // fp16 .grad → fp32, unscaled there
-                    }
-                    double norm = GradClip.clipGradients(optimizer.gradients().defined(), r.maxGradNorm(),
-                            scaler == null ? 1.0 : 1.0 / scaler.scale());
+                    double norm = scaler == null ? GradClip.clipGradients(optimizer.gradients().defined(), r.maxGradNorm(), 1.0)
+                            : scaler.unscaleAndClip(optimizer.gradients(), r.maxGradNorm(), 1.0);
                     boolean overflow = scaler != null && !Double.isFinite(norm) && Double.isFinite(mm.get("ppo/loss/total"));
                     if (scaler != null) {
                         mm.put("ppo/loss_scale", scaler.scale());
@@ -514,8 +511,7 @@ public final class PpoStage {
         state.put("max_steps", steps);
         state.putObject("optimizer").put("step", optimizer.stepCount());
         if (scaler != null) {
-            state.put("loss_scale", scaler.scale());
-            state.put("loss_scale_growth_tracker", scaler.growthTracker());
+            scaler.save(state);
         }
         state.set("kl_controller", MetricsLog.JSON.valueToTree(kl.state().toMap()));
         state.put("data", dataPosition);

@@ -6,6 +6,8 @@ import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
+import ai.djl.util.cuda.CudaUtils;
+import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
@@ -97,7 +99,7 @@ public final class TrainBench {
         boolean lora = o.lora();
         LlamaConfig c = model.config();
         if (!o.quantize().equals("none") && (!lora || o.baseline())) {
-            throw new ai.loro.core.LoroException("--quantize needs --train lora and --no-baseline (the bare baseline has no quantized path)");
+            throw new LoroException("--quantize needs --train lora and --no-baseline (the bare baseline has no quantized path)");
         }
         model.quantize(o.quantize());
         model.setGradientCheckpointing(o.gradientCheckpointing());
@@ -157,7 +159,7 @@ public final class TrainBench {
         double step = median(stepSec);
         long stepPeak = peakRssMb();
         Device device = model.manager().getDevice();
-        long gpuMb = device.isGpu() ? ai.djl.util.cuda.CudaUtils.getGpuMemory(device).getUsed() / (1024 * 1024) : -1;
+        long gpuMb = device.isGpu() ? CudaUtils.getGpuMemory(device).getUsed() / (1024 * 1024) : -1;
         if (adapter != null) {
             adapter.detach();
         }

@@ -3,6 +3,8 @@ package ai.loro.core.loss;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDArrays;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
@@ -150,7 +152,7 @@ public final class LossOps {
                 if (typed != javaBacked) {
                     typed.close();
                 }
-                ai.djl.ndarray.NDScope.unregister(owned);
+                NDScope.unregister(owned);
                 return owned;
             }
         });
@@ -169,7 +171,6 @@ public final class LossOps {
         });
     }
 
-    /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */
     /**
      * {@code x} in fp32 when it is fp16, differentiably: DJL's dtype-changing {@code toType} is not
      * recorded by autograd (EngineCastFactTest), but type promotion is — adding a one-element fp32
@@ -182,8 +183,8 @@ public final class LossOps {
         }
         String key = x.getDevice() + "/widen";
         NDArray zero = CONSTANTS.computeIfAbsent(key, k -> {
-            NDArray z = constantsManager(x).zeros(new ai.djl.ndarray.types.Shape(1), DataType.FLOAT32);
-            ai.djl.ndarray.NDScope.unregister(z);
+            NDArray z = constantsManager(x).zeros(new Shape(1), DataType.FLOAT32);
+            NDScope.unregister(z);
             return z;
         });
         return x.add(zero);
@@ -199,10 +200,11 @@ public final class LossOps {
             return x;
         }
         NDArray out = x.getManager().zeros(x.getShape(), dtype);
-        out.set(new ai.djl.ndarray.index.NDIndex("..."), x);
+        out.set(new NDIndex("..."), x);
         return out;
     }
 
+    /** {@code x · value} with a libtorch-owned scalar (see {@link #constant}). */
     public static NDArray times(NDArray x, double value) {
         return x.mul(constant(x, value));
     }

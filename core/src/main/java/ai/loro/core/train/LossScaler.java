@@ -1,5 +1,10 @@
 package ai.loro.core.train;
 
+import ai.djl.ndarray.NDArray;
+import ai.loro.core.loss.LossOps;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.node.ObjectNode;
+
 /**
  * Dynamic loss scaling for fp16 training (Micikevicius et al. 2018, "Mixed Precision Training";
  * the algorithm of {@code torch.amp.GradScaler}): the loss is multiplied by {@code scale} before the
@@ -34,6 +39,41 @@ public final class LossScaler {
 
     public static LossScaler defaults() {
         return new LossScaler(INIT_SCALE, GROWTH_FACTOR, BACKOFF_FACTOR, GROWTH_INTERVAL);
+    }
+
+    /** A default scaler when the optimizer trains fp16 parameters (mixed precision), else null. */
+    public static LossScaler forOptimizer(AdamW optimizer) {
+        return optimizer.gradients().anyHalf() ? defaults() : null;
+    }
+
+    /** The loss to back-propagate: {@code loss · scale}, in fp32. */
+    public NDArray scaleLoss(NDArray loss) {
+        return LossOps.times(LossOps.widen(loss), scale);
+    }
+
+    /**
+     * After the backward passes of an update: copies the fp16 gradients to fp32 and divides them by
+     * the scale there (never in fp16, where small ones would underflow), together with
+     * {@code preScale} and norm clipping ({@link GradClip#clipGradients}).
+     *
+     * @return the global norm of the unscaled gradients; not finite when they overflowed
+     */
+    public double unscaleAndClip(Gradients gradients, double maxNorm, double preScale) {
+        gradients.widen();
+        return GradClip.clipGradients(gradients.defined(), maxNorm, preScale / scale);
+    }
+
+    /** Writes {@code loss_scale} and {@code loss_scale_growth_tracker} into a checkpoint's state. */
+    public void save(ObjectNode state) {
+        state.put("loss_scale", scale);
+        state.put("loss_scale_growth_tracker", growthTracker);
+    }
+
+    /** Continues from a checkpoint's state written by {@link #save}; a state without one leaves the scaler as it is. */
+    public void restore(JsonNode state) {
+        if (state.has("loss_scale")) {
+            restore(state.get("loss_scale").asDouble(), state.path("loss_scale_growth_tracker").asInt());
+        }
     }
 
     /**

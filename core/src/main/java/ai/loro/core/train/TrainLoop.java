@@ -7,7 +7,6 @@ import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.training.GradientCollector;
 import ai.loro.core.LoroException;
-import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.ActivationCheckpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -74,7 +73,7 @@ public final class TrainLoop {
             throw new IllegalArgumentException("the optimizer covers " + optimizer.gradients().size()
                     + " parameters but " + trainable.size() + " are trainable");
         }
-        this.scaler = optimizer.gradients().anyHalf() ? LossScaler.defaults() : null;
+        this.scaler = LossScaler.forOptimizer(optimizer);
     }
 
     /** Replaces the default dynamic loss scaler of an fp16 run (tests: a scale that overflows at once). */
@@ -118,8 +117,8 @@ public final class TrainLoop {
                 start = state.path("step").asInt();
                 seed = state.path("seed").asLong(seed);
                 Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
-                if (scaler != null && state.has("loss_scale")) {
-                    scaler.restore(state.get("loss_scale").asDouble(), state.path("loss_scale_growth_tracker").asInt());
+                if (scaler != null) {
+                    scaler.restore(state);
                 }
                 if (data != null && state.has("data")) {
                     data.seek(state.get("data"));
@@ -199,7 +198,7 @@ public final class TrainLoop {
                     if (scaler != null) {
                         scaler.calibrate(r.tokens() * (long) n); // the first step of a fresh run only
                     }
-                    NDArray backwardOf = scaler == null ? r.lossSum() : LossOps.times(LossOps.widen(r.lossSum()), scaler.scale());
+                    NDArray backwardOf = scaler == null ? r.lossSum() : scaler.scaleLoss(r.lossSum());
                     if (r.tokens() < 0) {
                         throw new IllegalArgumentException("negative token count " + r.tokens());
                     }
@@ -218,11 +217,9 @@ public final class TrainLoop {
             throw new LoroException("step " + (k + 1) + " has no loss tokens in any of its " + n
                     + " micro-batches (every label is masked)");
         }
-        if (scaler != null) {
-            optimizer.gradients().widen(); // fp16 .grad → fp32, then unscale there (never in fp16: it would underflow)
-        }
-        double unscale = scaler == null ? 1.0 : 1.0 / scaler.scale();
-        double gradNorm = GradClip.clipGradients(optimizer.gradients().defined(), config.maxGradNorm(), unscale / tokens);
+        double gradNorm = scaler == null
+                ? GradClip.clipGradients(optimizer.gradients().defined(), config.maxGradNorm(), 1.0 / tokens)
+                : scaler.unscaleAndClip(optimizer.gradients(), config.maxGradNorm(), 1.0 / tokens);
         return new StepStats(lossSum / tokens, tokens, gradNorm, metrics);
     }
 
@@ -249,8 +246,7 @@ public final class TrainLoop {
         state.put("gradient_accumulation_steps", config.gradientAccumulationSteps());
         MetricsLog.put(state, "loss", stepLoss);
         if (scaler != null) {
-            state.put("loss_scale", scaler.scale());
-            state.put("loss_scale_growth_tracker", scaler.growthTracker());
+            scaler.save(state);
         }
         ObjectNode opt = state.putObject("optimizer");
         opt.put("step", optimizer.stepCount());
