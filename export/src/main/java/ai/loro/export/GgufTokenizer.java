@@ -168,7 +168,7 @@ final class GgufTokenizer {
         }
         if (regex == null) {
             if (byteLevelRegex) {
-                return "gpt2"; // ByteLevel's own regex is GPT-2's
+                return "gpt-2"; // ByteLevel's own regex is GPT-2's
             }
             throw unknownPre(file, "ByteLevel without a splitting regex");
         }
@@ -184,7 +184,7 @@ final class GgufTokenizer {
 
     private static LoroException unknownPre(Path file, String what) {
         return new LoroException(file + ": pre_tokenizer has " + what + ", which is not a pre-tokenizer family llama.cpp"
-                + " names (known: llama-bpe = Llama 3, qwen2 = Qwen2/Qwen3, gpt2 = ByteLevel's own regex); llama.cpp would"
+                + " names (known: llama-bpe = Llama 3, qwen2 = Qwen2/Qwen3, gpt-2 = ByteLevel's own regex); llama.cpp would"
                 + " tokenize such text differently, so no GGUF is written");
     }
 

@@ -1,5 +1,5 @@
 // Reads a GGUF model in real llama.cpp (npm node-llama-cpp) and reports what it computes, for
-// export/src/test/java/ai/loro/export/LlamaCppParityTest.java. Usage: node llama-check.mjs REQUEST.json
+// export/src/test/java/ai/loro/export/LlamaCppParityTest.java (copied next to node_modules by LlamaCpp.java). Usage: node llama-check.mjs REQUEST.json
 // REQUEST: {"model": path, "lora": path|null, "sequences": [[ids...]...], "texts": [str...], "out": path}
 // Writes "out" as JSON {"vocab": n, "logprobs": [[[n floats] per position] per sequence] (as base64
 // little-endian float32), "tokens": [[ids] per text], "metadata": {...}, "eog": [ids]}.
