@@ -90,7 +90,8 @@ final class OllamaTemplates {
         try {
             hf = tok.applyChatTemplate(PROBE, true);
         } catch (RuntimeException e) {
-            throw new LoroException(where + ": the chat template does not render: " + e.getMessage(), e);
+            throw new LoroException(where + ": the chat template does not render a system / user / assistant conversation,"
+                    + " so no Ollama TEMPLATE (Llama 3, ChatML) matches it: " + e.getMessage(), e);
         }
         // BOS: GGUF's add_bos_token says whether llama.cpp adds it; a template that writes it as text keeps it
         String bos = tok.bosToken() != null && hf.startsWith(tok.bosToken()) && !GgufTokenizer.addsBos(tok) ? tok.bosToken() : "";
