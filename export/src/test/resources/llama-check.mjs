@@ -1,8 +1,9 @@
 // Reads a GGUF model in real llama.cpp (npm node-llama-cpp) and reports what it computes, for
 // export/src/test/java/ai/loro/export/LlamaCppParityTest.java (copied next to node_modules by LlamaCpp.java). Usage: node llama-check.mjs REQUEST.json
-// REQUEST: {"model": path, "lora": path|null, "sequences": [[ids...]...], "texts": [str...], "out": path}
+// REQUEST: {"model": path, "lora": path|null, "sequences": [[ids...]...], "texts": [str...],
+//           "generate": [{"ids": [...], "max": n}...], "out": path}
 // Writes "out" as JSON {"vocab": n, "logprobs": [[[n floats] per position] per sequence] (as base64
-// little-endian float32), "tokens": [[ids] per text], "metadata": {...}, "eog": [ids]}.
+// little-endian float32), "tokens": [[ids] per text], "generated": [[ids] per generate], "metadata": {...}, "eog": [ids]}.
 import fs from "node:fs";
 import {getLlama, LlamaLogLevel} from "node-llama-cpp";
 
@@ -19,7 +20,7 @@ const context = await model.createContext({
     ...(req.lora ? {lora: {adapters: [{filePath: req.lora}]}} : {})
 });
 const sequence = context.getSequence();
-const out = {logprobs: [], tokens: [], metadata: {}, eog: []};
+const out = {vocab: model.fileInfo.metadata.tokenizer?.ggml?.tokens?.length ?? 0, logprobs: [], tokens: [], metadata: {}, eog: []};
 for (const ids of req.sequences) {
     await sequence.clearHistory();
     const input = ids.map(id => [id, {generateNext: {logits: true}}]);
@@ -28,7 +29,6 @@ for (const ids of req.sequences) {
     for (let i = 0; i < ids.length; i++) {
         const logits = results[i].next.logits; // Map<token, logit>
         const size = logits.size;
-        out.vocab = size;
         const values = new Float64Array(size);
         for (const [token, logit] of logits) values[token] = logit;
         let max = -Infinity;
@@ -41,6 +41,17 @@ for (const ids of req.sequences) {
         rows.push(Buffer.from(lp.buffer).toString("base64"));
     }
     out.logprobs.push(rows);
+}
+out.generated = [];
+for (const g of req.generate ?? []) {
+    // greedy decoding (temperature 0) of g.max tokens after g.ids, end-of-generation tokens included
+    await sequence.clearHistory();
+    const tokens = [];
+    for await (const token of sequence.evaluate(g.ids, {temperature: 0})) {
+        tokens.push(token);
+        if (tokens.length >= g.max) break;
+    }
+    out.generated.push(tokens);
 }
 for (const text of req.texts ?? []) out.tokens.push(Array.from(model.tokenize(text, true)));
 const md = model.fileInfo.metadata;

@@ -31,7 +31,11 @@ final class LlamaCpp {
     private static Boolean available;
 
     /** What llama.cpp computed for one request. */
-    record Output(List<float[][]> logProbs, List<long[]> tokens, JsonNode metadata, List<Long> endOfGeneration) {}
+    record Output(List<float[][]> logProbs, List<long[]> tokens, List<long[]> generated, JsonNode metadata,
+                  List<Long> endOfGeneration) {}
+
+    /** One greedy continuation to ask for: {@code max} tokens after {@code ids}. */
+    record Greedy(long[] ids, int max) {}
 
     static Path home() {
         String env = System.getenv("LORO_NODE_LLAMA_CPP");
@@ -110,6 +114,11 @@ final class LlamaCpp {
 
     /** Loads {@code model} (with {@code lora} when not null) and evaluates each id sequence and tokenizes each text. */
     static Output run(Path model, Path lora, List<long[]> sequences, List<String> texts) throws IOException {
+        return run(model, lora, sequences, texts, List.of());
+    }
+
+    static Output run(Path model, Path lora, List<long[]> sequences, List<String> texts, List<Greedy> greedy)
+            throws IOException {
         assumeAvailable();
         Path home = home();
         Path script = home.resolve("llama-check.mjs");
@@ -129,6 +138,15 @@ final class LlamaCpp {
         }
         var ts = req.putArray("texts");
         texts.forEach(ts::add);
+        var gs = req.putArray("generate");
+        for (Greedy g : greedy) {
+            var o = gs.addObject();
+            var a = o.putArray("ids");
+            for (long id : g.ids()) {
+                a.add(id);
+            }
+            o.put("max", g.max());
+        }
         Path out = work.resolve("out.json");
         req.put("out", out.toString());
         Path reqFile = work.resolve("req.json");
@@ -158,17 +176,21 @@ final class LlamaCpp {
             }
             lps.add(rows);
         }
-        List<long[]> tokens = new ArrayList<>();
-        for (JsonNode t : o.get("tokens")) {
+        List<Long> eog = new ArrayList<>();
+        o.get("eog").forEach(n -> eog.add(n.asLong()));
+        return new Output(lps, idLists(o.get("tokens")), idLists(o.get("generated")), o.get("metadata"), eog);
+    }
+
+    private static List<long[]> idLists(JsonNode lists) {
+        List<long[]> out = new ArrayList<>();
+        for (JsonNode t : lists) {
             long[] ids = new long[t.size()];
             for (int i = 0; i < ids.length; i++) {
                 ids[i] = t.get(i).asLong();
             }
-            tokens.add(ids);
+            out.add(ids);
         }
-        List<Long> eog = new ArrayList<>();
-        o.get("eog").forEach(n -> eog.add(n.asLong()));
-        return new Output(lps, tokens, o.get("metadata"), eog);
+        return out;
     }
 
     private static String read(Path p) {

@@ -129,6 +129,30 @@ class LlamaCppParityTest {
     }
 
     @Test
+    void greedyContinuationsInLlamaCppEqualLoros() throws Exception {
+        Path merged = tmp.resolve("merged-greedy.gguf");
+        GgufModelExport.export(base, rsLora, merged, GgmlType.F32);
+        long[] prompt = java.util.Arrays.copyOf(ids, 12);
+        int n = 24;
+        LlamaCpp.Output o = LlamaCpp.run(merged, null, List.of(), List.of(), List.of(new LlamaCpp.Greedy(prompt, n)));
+        // Loro's greedy continuation, one full forward per token (argmax of the last position)
+        long[] seq = prompt;
+        for (int i = 0; i < n; i++) {
+            float[][] lp = ExportFixtures.logProbs(base, rsLora, seq);
+            float[] last = lp[lp.length - 1];
+            int best = 0;
+            for (int v = 1; v < last.length; v++) {
+                if (last[v] > last[best]) {
+                    best = v;
+                }
+            }
+            seq = java.util.Arrays.copyOf(seq, seq.length + 1);
+            seq[seq.length - 1] = best;
+        }
+        assertArrayEquals(java.util.Arrays.copyOfRange(seq, prompt.length, seq.length), o.generated().get(0));
+    }
+
+    @Test
     void loraGgufWithPerModuleRanks() throws Exception {
         Path adapter = ExportFixtures.adapter(base, tmp.resolve("ranks"),
                 ExportFixtures.lora(8, 16, false, Map.of("q_proj", 2, "down_proj", 4)), 6);
