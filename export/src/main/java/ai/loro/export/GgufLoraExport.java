@@ -9,7 +9,6 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.LoraConfig;
 import ai.loro.lora.Peft;
-import java.nio.file.Files;
 import java.nio.file.Path;
 
 /**
@@ -64,13 +63,7 @@ public final class GgufLoraExport {
                 w.addTensor(base + ".lora_b", bShape, type, () -> type.encode(b, m.keyB()));
                 count++;
             }
-            w.write(out);
-            long size;
-            try {
-                size = Files.size(out);
-            } catch (java.io.IOException e) {
-                size = -1;
-            }
+            long size = w.write(out);
             return new Result(out, size, count, alpha, type);
         }
     }

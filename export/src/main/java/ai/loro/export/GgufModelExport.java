@@ -12,7 +12,6 @@ import ai.loro.core.model.Rope;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 
@@ -46,13 +45,7 @@ public final class GgufModelExport {
                 weights = model.parameters();
             }
             int count = addTensors(w, c, arch, weights, type);
-            w.write(out);
-            long size;
-            try {
-                size = Files.size(out);
-            } catch (java.io.IOException e) {
-                size = -1;
-            }
+            long size = w.write(out);
             return new Result(out, size, arch, count, type);
         }
     }

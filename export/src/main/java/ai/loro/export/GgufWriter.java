@@ -106,8 +106,8 @@ public final class GgufWriter {
         return this;
     }
 
-    /** Writes the file: to a temporary name beside {@code out}, renamed into place when complete. */
-    public void write(Path out) {
+    /** Writes the file: to a temporary name beside {@code out}, renamed into place when complete; returns its size. */
+    public long write(Path out) {
         Path abs = out.toAbsolutePath();
         Path dir = abs.getParent();
         Path tmp = dir.resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
@@ -117,6 +117,7 @@ public final class GgufWriter {
                 writeTo(os);
             }
             Files.move(tmp, abs, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+            return Files.size(abs);
         } catch (IOException e) {
             throw new LoroException(out + ": cannot write GGUF file: " + e.getMessage(), e);
         } finally {
