@@ -1,6 +1,7 @@
 package ai.loro.cli;
 
 import static org.junit.jupiter.api.Assertions.assertEquals;
+import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -23,6 +24,30 @@ final class Fixtures {
         assertEquals(0, CliTest.run("init-model", "--config", cfg.toString(), "--out", base.toString(),
                 "--byte-tokenizer", "chatml").code());
         return base;
+    }
+
+    /**
+     * Gives a {@link #tinyBase} a generation_config.json as a released model ships one: sampling defaults, a
+     * transformers version, and &lt;|end_of_text|&gt; 257 listed beside the EOS 263.
+     */
+    static void shipGenerationConfig(Path base) throws Exception {
+        Files.writeString(base.resolve("generation_config.json"), "{\"do_sample\": true, \"eos_token_id\": [257, 263],"
+                + " \"temperature\": 0.7, \"transformers_version\": \"4.45.0\"}");
+    }
+
+    /**
+     * A model folder written from a base given {@link #shipGenerationConfig}: the base's fields kept, eos ids
+     * config.json's 263 then the base file's 257 (the tokenizer's stop tokens add none), bos and pad from config.json.
+     */
+    static void assertGenerationConfigFromBase(Path modelDir) throws Exception {
+        com.fasterxml.jackson.databind.JsonNode g = new com.fasterxml.jackson.databind.ObjectMapper()
+                .readTree(modelDir.resolve("generation_config.json").toFile());
+        assertEquals("[263,257]", g.path("eos_token_id").toString(), g.toString());
+        assertEquals(256, g.path("bos_token_id").asInt(), g.toString());
+        assertEquals(258, g.path("pad_token_id").asInt(), g.toString());
+        assertEquals(0.7, g.path("temperature").asDouble(), g.toString());
+        assertTrue(g.path("do_sample").asBoolean(), g.toString());
+        assertEquals("4.45.0", g.path("transformers_version").asText(), g.toString());
     }
 
     /**

@@ -34,6 +34,7 @@ class TrainPreferenceTest {
     @BeforeAll
     static void setUp() throws Exception {
         base = Fixtures.tinyBase(tmp);
+        Fixtures.shipGenerationConfig(base);
         Fixtures.preferenceData(tmp.resolve("pref.jsonl"), tmp.resolve("hh.jsonl"), tmp.resolve("sft.jsonl"));
     }
 
@@ -68,6 +69,7 @@ class TrainPreferenceTest {
         double accuracy = eval.get(eval.size() - 1).get("accuracy").asDouble();
         assertTrue(accuracy >= 0.9, "held-out pairwise accuracy " + accuracy);
         assertTrue(Files.readString(out.resolve("model/config.json")).contains("\"pad_token_id\" : 258"));
+        Fixtures.assertGenerationConfigFromBase(out.resolve("model"));
         assertTrue(Files.readString(out.resolve("adapter/adapter_config.json")).contains("\"modules_to_save\": [\n    \"score\""));
         // the exported sequence-classification checkpoint and base + PEFT adapter give the same rewards
         Path pairs = tmp.resolve("score-in.jsonl");
@@ -130,6 +132,7 @@ class TrainPreferenceTest {
         assertTrue(Files.exists(tmp.resolve("runs/rm-full/model/model.safetensors")));
         assertFalse(Files.exists(tmp.resolve("runs/rm-full/adapter")));
         assertTrue(Files.readString(tmp.resolve("runs/rm-full/model/config.json")).contains("LlamaForSequenceClassification"));
+        Fixtures.assertGenerationConfigFromBase(tmp.resolve("runs/rm-full/model"));
     }
 
     @Test
@@ -188,6 +191,7 @@ class TrainPreferenceTest {
         JsonNode written = new ObjectMapper().readTree(tmp.resolve("runs/cls/model/config.json").toFile());
         assertEquals("neg", written.path("id2label").path("1").asText());
         assertEquals(0, written.path("label2id").path("pos").asInt(-1));
+        Fixtures.assertGenerationConfigFromBase(tmp.resolve("runs/cls/model"));
         Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
                 "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");

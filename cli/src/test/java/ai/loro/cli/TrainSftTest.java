@@ -39,6 +39,7 @@ class TrainSftTest {
     @BeforeAll
     static void setUp() throws Exception {
         base = Fixtures.tinyBase(tmp);
+        Fixtures.shipGenerationConfig(base);
         data = tmp.resolve("data.jsonl");
         StringBuilder sb = new StringBuilder();
         for (int i = 0; i < 24; i++) {
@@ -107,6 +108,7 @@ class TrainSftTest {
             float[] plain = logprobs(model, ids);
             assertFalse(java.util.Arrays.equals(plain, viaAdapter));
         }
+        Fixtures.assertGenerationConfigFromBase(out.resolve("merged"));
         try (LlamaModel merged = LlamaModel.load(out.resolve("merged"), DataType.FLOAT32, Device.cpu())) {
             viaMerged = logprobs(merged, ids);
         }
@@ -130,6 +132,7 @@ class TrainSftTest {
             }
         }
         assertTrue(Files.exists(out.resolve("model/tokenizer.json")));
+        Fixtures.assertGenerationConfigFromBase(out.resolve("model"));
         try (LlamaModel model = LlamaModel.load(out.resolve("model"), DataType.FLOAT32, Device.cpu())) {
             assertEquals(12, logprobs(model, new long[] {256, 262, 117, 115, 101, 114, 10, 65, 100, 100, 32, 49, 50}).length);
         }

@@ -7,6 +7,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
+import ai.loro.core.model.GenerationConfig;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
@@ -80,7 +81,13 @@ class MergeTest {
             adapter.attach(model);
             want = LoraFixtures.logProbs(model);
         }
+        // the base's generation_config.json: its sampling fields are kept and its eos ids unioned after config.json's
+        String baseGen = Files.readString(base.resolve(GenerationConfig.FILE));
+        assertEquals("{\n  \"bos_token_id\": 1,\n  \"eos_token_id\": 2\n}\n", baseGen); // config.json's ids (no tokenizer.json)
+        Files.writeString(base.resolve(GenerationConfig.FILE), "{\"eos_token_id\": [5, 2], \"top_p\": 0.8}");
         Merge.mergeToCheckpoint(base, adapterDir, out);
+        assertEquals("{\n  \"bos_token_id\": 1,\n  \"eos_token_id\": [\n    2,\n    5\n  ],\n  \"top_p\": 0.8\n}\n",
+                Files.readString(out.resolve(GenerationConfig.FILE)));
         assertTrue(Files.isRegularFile(out.resolve("config.json")));
         assertTrue(Files.isRegularFile(out.resolve("model.safetensors")));
         assertEquals("{\"model_max_length\": 128}", Files.readString(out.resolve("tokenizer_config.json")));

@@ -153,6 +153,36 @@ class PeftTest {
         }
     }
 
+    /** Ollama's adapter converter refuses lora_alpha 16.0: a whole alpha is written as an integer, others as floats. */
+    @Test
+    void wholeAlphasAreWrittenAsIntegersAndBothSpellingsReadBack(@TempDir Path dir) throws Exception {
+        Map<String, Double> alphas = new LinkedHashMap<>();
+        alphas.put("q_proj", 2.0);
+        alphas.put("v_proj", 2.5);
+        try (LlamaModel model = LoraFixtures.model(DataType.FLOAT32);
+             LoraAdapter whole = LoraAdapter.create(model, LoraConfig.of(8, 16.0, 0, "q_proj", "v_proj").withPatterns(Map.of(), alphas), 1);
+             LoraAdapter half = LoraAdapter.create(model, LoraConfig.of(8, 12.5, 0, "q_proj"), 1)) {
+            Peft.save(whole, dir.resolve("whole"), "base", "CAUSAL_LM");
+            Peft.save(half, dir.resolve("half"), "base", "CAUSAL_LM");
+        }
+        String w = Files.readString(dir.resolve("whole").resolve(Peft.CONFIG_FILE));
+        assertTrue(w.contains("\"lora_alpha\": 16,\n"), w);
+        assertTrue(w.contains("\"alpha_pattern\": {\n    \"q_proj\": 2,\n    \"v_proj\": 2.5\n  },"), w);
+        assertFalse(w.contains("16.0") || w.contains("2.0"), w);
+        String h = Files.readString(dir.resolve("half").resolve(Peft.CONFIG_FILE));
+        assertTrue(h.contains("\"lora_alpha\": 12.5,\n"), h);
+        LoraConfig back = Peft.readConfig(dir.resolve("whole"));
+        assertEquals(16.0, back.alpha());
+        assertEquals(alphas, back.alphaPattern());
+        assertEquals(12.5, Peft.readConfig(dir.resolve("half")).alpha());
+        // PEFT's own files may spell them as floats: read the same
+        Files.writeString(dir.resolve("whole").resolve(Peft.CONFIG_FILE), w.replace("\"lora_alpha\": 16,", "\"lora_alpha\": 16.0,")
+                .replace("\"q_proj\": 2,", "\"q_proj\": 2.0,"));
+        LoraConfig floats = Peft.readConfig(dir.resolve("whole"));
+        assertEquals(16.0, floats.alpha());
+        assertEquals(alphas, floats.alphaPattern());
+    }
+
     @Test
     void warningsForVllmAndOllama() {
         assertEquals(List.of(), Peft.warnings(LoraConfig.of(16, 32, 0, "q_proj")));

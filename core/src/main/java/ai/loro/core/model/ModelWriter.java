@@ -14,7 +14,8 @@ import java.util.UUID;
 import java.util.stream.Stream;
 
 /**
- * Writes a Hugging Face model directory (config.json, safetensors shards, tokenizer files). The
+ * Writes a Hugging Face model directory (config.json, safetensors shards, tokenizer files,
+ * generation_config.json with every stop token: {@link GenerationConfig#forModel}). The
  * directory is assembled under a temporary sibling name and renamed into place, so a reader never
  * sees a half-written model.
  */
@@ -25,11 +26,12 @@ public final class ModelWriter {
     public static final long MAX_SHARD_BYTES = 5_000_000_000L;
 
     static final List<String> TOKENIZER_FILES = List.of("tokenizer.json", "tokenizer_config.json",
-            "special_tokens_map.json", "chat_template.jinja", "generation_config.json");
+            "special_tokens_map.json", "chat_template.jinja");
 
     /**
      * @param dtype "F32", "F16" or "BF16"
-     * @param tokenizerDir folder whose tokenizer files are copied alongside, or null
+     * @param tokenizerDir folder whose tokenizer files are copied alongside (and whose generation_config.json
+     *     fields are kept in the one written), or null
      */
     public static void save(Path out, LlamaConfig config, Map<String, NDArray> tensors, String dtype, Path tokenizerDir) {
         if (Files.exists(out) && !isEmptyDir(out)) {
@@ -49,6 +51,7 @@ public final class ModelWriter {
                     }
                 }
             }
+            GenerationConfig.forModel(config, tokenizerDir).write(tmp);
             if (Files.exists(out)) {
                 Files.delete(out); // the empty folder
             }

@@ -1,5 +1,6 @@
 package ai.loro.core.tokenizer;
 
+import ai.loro.core.LoroException;
 import java.util.ArrayList;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -10,7 +11,7 @@ import java.util.Set;
  * template writes. A model fine-tuned through a chat template ends its answers with the template's
  * marker (Llama 3's {@code <|eot_id|>}, ChatML's {@code <|im_end|>}), which is often not the
  * tokenizer's EOS; servers only stop there when {@code generation_config.json} lists it
- * (docs/serving.md). Llama 3.x Instruct ships {@code eos_token_id: [128001, 128008, 128009]}.
+ * (docs/generation-config.md). Llama 3.x Instruct ships {@code eos_token_id: [128001, 128008, 128009]}.
  */
 public final class StopTokens {
     private StopTokens() {}
@@ -21,16 +22,33 @@ public final class StopTokens {
 
     /**
      * The token texts generation stops at, in order: the tokenizer's EOS, then each known marker that the
-     * chat template (when there is one) names and the tokenizer has as a token.
+     * chat template (when there is one) names and the tokenizer has as a token. A tokenizer with only named
+     * templates and no "default" one contributes the markers of all of them.
      */
     public static List<String> texts(LoroTokenizer tokenizer) {
+        List<ChatTemplate> templates = new ArrayList<>();
+        try {
+            if (tokenizer.chatTemplate() != null) {
+                templates.add(tokenizer.chatTemplate());
+            }
+        } catch (LoroException noDefault) {
+            templates.addAll(tokenizer.namedChatTemplates().values());
+        }
+        return texts(tokenizer, templates);
+    }
+
+    /** {@link #texts(LoroTokenizer)} for prompts rendered through {@code template} (e.g. a built-in one) instead. */
+    public static List<String> texts(LoroTokenizer tokenizer, ChatTemplate template) {
+        return texts(tokenizer, template == null ? List.of() : List.of(template));
+    }
+
+    private static List<String> texts(LoroTokenizer tokenizer, List<ChatTemplate> templates) {
         Set<String> out = new LinkedHashSet<>();
         if (tokenizer.eosToken() != null && tokenizer.tokenId(tokenizer.eosToken()) != null) {
             out.add(tokenizer.eosToken());
         }
-        ChatTemplate template = tokenizer.chatTemplate();
-        if (template != null) {
-            for (String marker : END_OF_TURN_MARKERS) {
+        for (String marker : END_OF_TURN_MARKERS) {
+            for (ChatTemplate template : templates) {
                 if (template.source().contains(marker) && tokenizer.tokenId(marker) != null) {
                     out.add(marker);
                 }
@@ -39,10 +57,19 @@ public final class StopTokens {
         return List.copyOf(out);
     }
 
-    /** {@link #texts} as token ids. */
+    /** {@link #texts(LoroTokenizer)} as token ids. */
     public static List<Long> ids(LoroTokenizer tokenizer) {
+        return toIds(tokenizer, texts(tokenizer));
+    }
+
+    /** {@link #texts(LoroTokenizer, ChatTemplate)} as token ids. */
+    public static List<Long> ids(LoroTokenizer tokenizer, ChatTemplate template) {
+        return toIds(tokenizer, texts(tokenizer, template));
+    }
+
+    private static List<Long> toIds(LoroTokenizer tokenizer, List<String> texts) {
         List<Long> ids = new ArrayList<>();
-        for (String t : texts(tokenizer)) {
+        for (String t : texts) {
             ids.add(tokenizer.tokenId(t));
         }
         return List.copyOf(ids);

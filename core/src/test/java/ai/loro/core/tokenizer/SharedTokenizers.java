@@ -6,16 +6,16 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 
 /** Locates /shared/tokenizers/&lt;name&gt; for tests; skips the test when it is absent. */
-final class SharedTokenizers {
+public final class SharedTokenizers {
     private SharedTokenizers() {}
 
-    static Path dir(String name) {
+    public static Path dir(String name) {
         Path found = find(name);
         assumeTrue(found != null, "shared tokenizer '" + name + "' not found (set -Dloro.shared); skipping");
         return found;
     }
 
-    static Path find(String name) {
+    public static Path find(String name) {
         String prop = System.getProperty("loro.shared");
         Path[] roots = {
             prop == null ? null : Path.of(prop), Path.of("../shared"), Path.of("../../shared"),
