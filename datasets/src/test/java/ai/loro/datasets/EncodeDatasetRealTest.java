@@ -14,7 +14,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Loss masks token by token on the real Llama 3 and Qwen3 tokenizers (shared/tokenizers; skipped when
- * absent). Qwen3's own chat template does not render correctly in Jinjava (FORMATS.md section 5:
+ * absent). Qwen3's own chat template does not render correctly in Jinjava (docs/chat-templates.md:
  * messages[::-1], str.startswith, namespace(expr)), so Qwen3 data is rendered with the builtin "chatml"
  * template: the same turn format as Qwen3's for conversations without tools and without thinking
  * ("<think>" blocks are not added).

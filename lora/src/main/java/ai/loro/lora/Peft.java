@@ -32,7 +32,7 @@ import java.util.stream.Collectors;
 import java.util.stream.Stream;
 
 /**
- * Hugging Face PEFT LoRA adapter directories (FORMATS.md §4): {@code adapter_config.json} as PEFT
+ * Hugging Face PEFT LoRA adapter directories (docs/peft.md): {@code adapter_config.json} as PEFT
  * writes it and {@code adapter_model.safetensors} with keys
  * {@code base_model.model.<module>.lora_A.weight} [r, in] / {@code .lora_B.weight} [out, r].
  */

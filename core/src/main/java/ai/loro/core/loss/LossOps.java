@@ -12,7 +12,7 @@ import ai.loro.core.LoroException;
 /**
  * Small numeric building blocks shared by the loss functions of the reward, DPO and RLHF stages.
  * Every function is pure, puts the per-step activation first in each op (so results join its
- * manager, DJL-NOTES.md "Memory"), and works in the activation's dtype (fp32, fp16, fp64).
+ * manager, docs/engine.md "Memory"), and works in the activation's dtype (fp32, fp16, fp64).
  */
 public final class LossOps {
     private LossOps() {}

@@ -4,7 +4,7 @@ import java.util.LinkedHashMap;
 import java.util.Map;
 
 /**
- * The one place that knows Hugging Face state-dict names (FORMATS.md §2). Everything that reads,
+ * The one place that knows Hugging Face state-dict names (docs/llama-math.md). Everything that reads,
  * writes, adapts or exports parameters goes through these names, so a checkpoint written here is a
  * checkpoint transformers, PEFT, vLLM and llama.cpp read.
  */
@@ -14,7 +14,7 @@ public final class HfNames {
     public static final String EMBED = "model.embed_tokens.weight";
     public static final String FINAL_NORM = "model.norm.weight";
     public static final String LM_HEAD = "lm_head.weight";
-    /** LlamaForSequenceClassification's head: {@code score.weight} [num_labels, hidden], no bias (FORMATS.md §3). */
+    /** LlamaForSequenceClassification's head: {@code score.weight} [num_labels, hidden], no bias (docs/llama-math.md, "Sequence classification"). */
     public static final String SCORE = "score.weight";
 
     /** The linear projections of one decoder layer, by their HF module name (PEFT target_modules). */

@@ -14,7 +14,7 @@ import java.util.List;
 
 /**
  * The validated contents of a Hugging Face {@code config.json} for a Llama-class decoder
- * (FORMATS.md §2). Reads both the transformers 4.x ({@code rope_theta} + {@code rope_scaling}) and
+ * (docs/llama-math.md). Reads both the transformers 4.x ({@code rope_theta} + {@code rope_scaling}) and
  * 5.x ({@code rope_parameters}) spellings; writes the 4.x spelling, which both read.
  *
  * @param qkvBias bias on q/k/v projections ({@code attention_bias}; always true for Qwen2)
@@ -64,7 +64,7 @@ public record LlamaConfig(
     }
 
     /**
-     * RoPE frequency scaling. {@code type} is "default", "linear" or "llama3" (FORMATS.md §2).
+     * RoPE frequency scaling. {@code type} is "default", "linear" or "llama3" (docs/llama-math.md).
      */
     public record RopeScaling(
             String type,

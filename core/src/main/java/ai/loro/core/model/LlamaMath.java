@@ -9,8 +9,8 @@ import ai.loro.core.loss.LossOps;
 
 /**
  * The math of a Llama decoder, one static function per block, following transformers'
- * modeling_llama.py (FORMATS.md §2). Every function puts its input activation first in each op so
- * that results join the step's manager, never a parameter's (DJL-NOTES.md, "Memory").
+ * modeling_llama.py (docs/llama-math.md). Every function puts its input activation first in each op so
+ * that results join the step's manager, never a parameter's (docs/engine.md, "Memory").
  */
 public final class LlamaMath {
     private LlamaMath() {}

@@ -428,7 +428,7 @@ public final class LlamaModel implements AutoCloseable {
     /**
      * Sequence-classifier scores (rewards when there is one label), read at each row's last real
      * token — the rightmost position whose mask is 1, which handles left and right padding alike
-     * (FORMATS.md §3).
+     * (docs/llama-math.md, "Sequence classification").
      *
      * @param hidden (B, T, H) final-norm hidden states
      * @param mask (B, T) 1 = token, 0 = padding

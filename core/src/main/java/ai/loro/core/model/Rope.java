@@ -8,7 +8,7 @@ import ai.djl.ndarray.types.Shape;
 
 /**
  * Rotary position embedding frequencies and cos/sin tables, in the Hugging Face convention
- * (FORMATS.md §2): {@code emb = cat(freqs, freqs)}, rotate_half pairs element i with i + d/2.
+ * (docs/llama-math.md): {@code emb = cat(freqs, freqs)}, rotate_half pairs element i with i + d/2.
  *
  * <p>In fp32 the tables are computed the way transformers computes them (inverse frequencies and
  * {@code position * inv_freq} rounded to float32, then cos/sin of that float), so long positions

@@ -7,7 +7,7 @@ import java.util.Random;
 
 /**
  * Deliberately naive, plain-Java, fp64 reference of Hugging Face {@code LlamaForCausalLM.forward} for ONE sequence
- * (no batch, no KV cache, no padding mask), written from the math in FORMATS.md section 2. Used as an independent oracle
+ * (no batch, no KV cache, no padding mask), written from the math in docs/llama-math.md. Used as an independent oracle
  * for the DJL model. No NDArray: plain loops over {@code double[]}; obviously correct rather than fast.
  *
  * <p>Weights are given by exact HF state-dict names, each row-major; nn.Linear weights have layout [out, in]. Differences

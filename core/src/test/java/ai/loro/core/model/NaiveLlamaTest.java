@@ -13,7 +13,7 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Checks the naive fp64 Llama reference against values computed independently (by hand, or by the small pure-Python
- * scripts quoted in the comments, which use only the {@code math} module and were written from FORMATS.md section 2,
+ * scripts quoted in the comments, which use only the {@code math} module and were written from docs/llama-math.md,
  * not from NaiveLlama).
  */
 class NaiveLlamaTest {
@@ -83,7 +83,7 @@ class NaiveLlamaTest {
     void llama3InvFreqBands() {
         // Llama 3.1: head_dim 128, theta 500000, factor 8, low 1, high 4, original 8192.
         // low_wl = 8192/1 = 8192, high_wl = 8192/4 = 2048, wavelen_i = 2 pi / inv_i, inv_i = 500000^(-2i/128).
-        // python (pieces.py, formula of FORMATS.md section 2), (i, band, inv_i, wavelen_i, expected):
+        // python (pieces.py, formula of docs/llama-math.md), (i, band, inv_i, wavelen_i, expected):
         //   0  high  1.0                    6.283185307179586   1.0
         //   10 high  0.12868737343265052    48.8251888245115    0.12868737343265052
         //   28 high  0.0032114459947525913  1956.4972655452177  0.0032114459947525913  (last index with wavelen < 2048)
