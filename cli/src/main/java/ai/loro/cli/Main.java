@@ -29,7 +29,7 @@ public final class Main implements Runnable {
         cli.setErr(err);
         cli.setParameterExceptionHandler((ex, a) -> {
             String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
-            err.println("error: " + oneLine(ex.getMessage()) + " (see '" + cmd + " --help')");
+            err.println("error: " + LoroException.oneLine(ex.getMessage()) + " (see '" + cmd + " --help')");
             return 2;
         });
         cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
@@ -72,7 +72,7 @@ public final class Main implements Runnable {
     static String describe(Throwable ex) {
         for (Throwable t = ex; t != null; t = t.getCause()) {
             if (t instanceof LoroException) {
-                return oneLine(t.getMessage());
+                return LoroException.oneLine(t.getMessage());
             }
         }
         String engine = engineFailure(ex);
@@ -82,7 +82,7 @@ public final class Main implements Runnable {
         if (ex instanceof OutOfMemoryError) {
             return "out of memory (raise the JVM heap with LORO_JAVA_OPTS=-Xmx..., or use a smaller batch)";
         }
-        return oneLine(ex.getClass().getSimpleName() + ": " + ex.getMessage()) + " (set LORO_DEBUG=1 for a stack trace)";
+        return LoroException.oneLine(ex.getClass().getSimpleName() + ": " + ex.getMessage()) + " (set LORO_DEBUG=1 for a stack trace)";
     }
 
     /** DJL's libtorch version that its JNI bridge (pytorch-jni 2.7.1-0.35.1) is compiled against. */
@@ -105,7 +105,7 @@ public final class Main implements Runnable {
             return null;
         }
         String path = System.getenv("PYTORCH_LIBRARY_PATH");
-        String cause = oneLine(hit.getClass().getSimpleName() + ": " + hit.getMessage());
+        String cause = LoroException.oneLine(hit.getClass().getSimpleName() + ": " + hit.getMessage());
         if (path == null) {
             return "DJL could not load its bundled CPU libtorch " + JNI_LIBTORCH + ": " + cause
                     + " (is this linux-x86_64 with glibc? a -Pcuda build needs PYTORCH_LIBRARY_PATH or a CUDA libtorch)";
@@ -117,10 +117,4 @@ public final class Main implements Runnable {
                 + " libtorch (CPU or CUDA build) or unset it to use the bundled CPU libtorch";
     }
 
-    static String oneLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        return s.replace('\n', ' ').replace('\r', ' ').trim();
-    }
 }

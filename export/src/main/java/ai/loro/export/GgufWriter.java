@@ -1,6 +1,7 @@
 package ai.loro.export;
 
 import ai.loro.core.LoroException;
+import ai.loro.core.io.AtomicFiles;
 import java.io.BufferedOutputStream;
 import java.io.IOException;
 import java.io.OutputStream;
@@ -14,7 +15,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.UUID;
 
 /**
  * Writes a GGUF v3 file (docs/gguf.md): header, key/value metadata, tensor infos, then the aligned
@@ -109,10 +109,9 @@ public final class GgufWriter {
     /** Writes the file: to a temporary name beside {@code out}, renamed into place when complete; returns its size. */
     public long write(Path out) {
         Path abs = out.toAbsolutePath();
-        Path dir = abs.getParent();
-        Path tmp = dir.resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        Path tmp = AtomicFiles.tempSibling(abs);
         try {
-            Files.createDirectories(dir);
+            Files.createDirectories(abs.getParent());
             try (OutputStream os = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 20)) {
                 writeTo(os);
             }

@@ -1,17 +1,14 @@
 package ai.loro.export;
 
 import ai.loro.core.LoroException;
-import ai.loro.core.model.ModelWriter;
+import ai.loro.core.io.AtomicFiles;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.tokenizer.StopTokens;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
 import java.util.List;
-import java.util.UUID;
-import java.util.stream.Stream;
 
 /**
  * {@code loro export ollama}: a folder that {@code ollama create NAME -f DIR/Modelfile} takes as it is:
@@ -28,9 +25,7 @@ public final class OllamaExport {
     public record Result(Path dir, String format, List<String> stops, boolean merged) {}
 
     public static Result export(Path modelDir, Path adapterDir, Path outDir, GgmlType type, boolean merge, String system) {
-        if (Files.exists(outDir) && !isEmptyDir(outDir)) {
-            throw new LoroException(outDir + ": already exists and is not empty (choose another output folder or remove it)");
-        }
+        AtomicFiles.requireAbsentOrEmpty(outDir);
         OllamaTemplates.Match match;
         List<String> stops;
         try (LoroTokenizer tok = LoroTokenizer.load(modelDir)) {
@@ -40,8 +35,7 @@ public final class OllamaExport {
         if (system != null && system.contains("\"\"\"")) {
             throw new LoroException("--system must not contain \"\"\" (it ends the Modelfile's SYSTEM block)");
         }
-        Path abs = outDir.toAbsolutePath();
-        Path tmp = abs.getParent().resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        Path tmp = AtomicFiles.tempSibling(outDir);
         boolean separateAdapter = adapterDir != null && !merge;
         try {
             Files.createDirectories(tmp);
@@ -52,14 +46,11 @@ public final class OllamaExport {
             }
             Files.writeString(tmp.resolve(MODELFILE), modelfile(match.goTemplate(), stops, separateAdapter, system),
                     StandardCharsets.UTF_8);
-            if (Files.exists(abs)) {
-                Files.delete(abs); // the empty folder
-            }
-            Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.publishDirectory(tmp, outDir);
         } catch (IOException e) {
             throw new LoroException(outDir + ": cannot write the Ollama folder: " + e.getMessage(), e);
         } finally {
-            ModelWriter.deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         return new Result(outDir, match.format().name(), stops, adapterDir != null && merge);
     }
@@ -79,13 +70,5 @@ public final class OllamaExport {
             s.append("SYSTEM \"\"\"").append(system).append("\"\"\"\n");
         }
         return s.toString();
-    }
-
-    private static boolean isEmptyDir(Path p) {
-        try (Stream<Path> s = Files.list(p)) {
-            return Files.isDirectory(p) && s.findAny().isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
     }
 }

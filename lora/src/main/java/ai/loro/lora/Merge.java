@@ -103,7 +103,7 @@ public final class Merge {
                 default -> "F32";
             };
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot read: " + Peft.oneLine(e.getMessage()), e);
+            throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 }

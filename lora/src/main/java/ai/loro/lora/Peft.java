@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.SafeTensorsFile;
+import ai.loro.core.io.AtomicFiles;
 import ai.loro.core.io.SafeTensorsWriter;
 import ai.loro.core.io.TensorInfo;
 import ai.loro.core.model.HfNames;
@@ -18,18 +19,15 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.Comparator;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
-import java.util.UUID;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Collectors;
-import java.util.stream.Stream;
 
 /**
  * Hugging Face PEFT LoRA adapter directories (docs/peft.md): {@code adapter_config.json} as PEFT
@@ -107,15 +105,14 @@ public final class Peft {
         Map<String, NDArray> tensors = new LinkedHashMap<>(adapter.parameters());
         modulesToSave.forEach((module, weight) -> tensors.put("base_model.model." + module + ".weight", weight));
         Path abs = dir.toAbsolutePath();
-        Path tmp = abs.getParent().resolve("." + abs.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        Path tmp = AtomicFiles.tempSibling(abs);
         try {
             Files.createDirectories(abs.getParent());
             Files.createDirectories(tmp);
             SafeTensorsWriter.write(tmp.resolve(WEIGHTS_FILE), tensors, Map.of("format", "pt"), dtype);
             Files.writeString(tmp.resolve(CONFIG_FILE), json);
-            if (!Files.exists(abs) || isEmptyDir(abs)) {
-                Files.deleteIfExists(abs);
-                Files.move(tmp, abs, StandardCopyOption.ATOMIC_MOVE);
+            if (!Files.exists(abs) || AtomicFiles.isEmptyDir(abs)) {
+                AtomicFiles.publishDirectory(tmp, abs);
             } else {
                 if (!Files.isDirectory(abs)) {
                     throw new LoroException(abs + ": exists and is not a directory");
@@ -126,9 +123,9 @@ public final class Peft {
                 }
             }
         } catch (IOException e) {
-            throw new LoroException(abs + ": cannot write PEFT adapter: " + oneLine(e.toString()), e);
+            throw new LoroException(abs + ": cannot write PEFT adapter: " + e, e);
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
         List<String> warnings = new ArrayList<>(warnings(adapter.config()));
         if (!modulesToSave.isEmpty()) {
@@ -403,7 +400,7 @@ public final class Peft {
                 headsOnly &= m.isTextual() && (m.asText().equals("score") || m.asText().equals("classifier"));
             }
             if (!headsOnly) {
-                throw new LoroException(file + ": key 'modules_to_save' is " + oneLine(mts.toString())
+                throw new LoroException(file + ": key 'modules_to_save' is " + mts.toString()
                         + "; only a sequence-classification head (\"score\") can be saved whole");
             }
         }
@@ -504,7 +501,7 @@ public final class Peft {
             }
             return root;
         } catch (IOException e) {
-            throw new LoroException(file + ": not valid JSON: " + oneLine(e.getMessage()), e);
+            throw new LoroException(file + ": not valid JSON: " + e.getMessage(), e);
         }
     }
 
@@ -550,31 +547,5 @@ public final class Peft {
             throw new LoroException(file + ": key '" + key + "' must be a number, got " + n);
         }
         return n.asDouble();
-    }
-
-    static String oneLine(String s) {
-        return s == null ? "" : s.replaceAll("\\s*[\\r\\n]+\\s*", " ").trim();
-    }
-
-    private static boolean isEmptyDir(Path p) {
-        if (!Files.isDirectory(p)) {
-            return false;
-        }
-        try (Stream<Path> s = Files.list(p)) {
-            return s.findAny().isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
-    static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort: a leftover ".<dir>.tmp-*" folder is never read
-        }
     }
 }

@@ -1,6 +1,7 @@
 package ai.loro.lora;
 
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.io.AtomicFiles;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import java.io.PrintStream;
@@ -40,7 +41,7 @@ public final class RecipeAdapters {
         String dtype = r.export().dtype().yamlName().toUpperCase();
         if (adapter == null) {
             Path modelDir = out.resolve("model");
-            ModelWriter.deleteTree(modelDir);
+            AtomicFiles.deleteTree(modelDir);
             ModelWriter.save(modelDir, model.config(), model.parameters(), dtype, r.baseModel());
             return new Saved(null, modelDir, null);
         }
@@ -50,7 +51,7 @@ public final class RecipeAdapters {
         Path mergedDir = null;
         if (r.export().merged()) {
             mergedDir = out.resolve("merged");
-            ModelWriter.deleteTree(mergedDir);
+            AtomicFiles.deleteTree(mergedDir);
             Merge.mergeToCheckpoint(r.baseModel(), adapterDir, mergedDir, dtype);
         }
         return new Saved(adapterDir, null, mergedDir);

@@ -122,13 +122,7 @@ public final class RunReport {
 
     /** Writes {@code html} to {@code file} through a temporary file and a rename; returns the file. */
     public static Path writeAtomically(Path file, String html) {
-        try {
-            Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
-            Files.writeString(tmp, html);
-            Files.move(tmp, file, java.nio.file.StandardCopyOption.REPLACE_EXISTING, java.nio.file.StandardCopyOption.ATOMIC_MOVE);
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
+        ai.loro.core.io.AtomicFiles.writeString(file, html);
         return file;
     }
 

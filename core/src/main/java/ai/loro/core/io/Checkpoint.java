@@ -63,7 +63,7 @@ public final class Checkpoint implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new LoroException(dir + ": cannot list directory: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(dir + ": cannot list directory: " + LoroException.oneLine(e.toString()), e);
         }
         if (found.size() == 1) {
             return open(dir, found.get(0));
@@ -133,9 +133,9 @@ public final class Checkpoint implements AutoCloseable {
             if (dup != null) {
                 throw new LoroException(index + ": duplicate key " + q(dup) + " (a tensor may be listed once)", e);
             }
-            throw new LoroException(index + ": not valid JSON: " + Dtypes.oneLine(e.getOriginalMessage()), e);
+            throw new LoroException(index + ": not valid JSON: " + LoroException.oneLine(e.getOriginalMessage()), e);
         } catch (IOException e) {
-            throw new LoroException(index + ": cannot read: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(index + ": cannot read: " + LoroException.oneLine(e.toString()), e);
         }
         if (root == null || !root.isObject()) {
             throw new LoroException(index + ": must be a JSON object with \"weight_map\"");

@@ -1,5 +1,6 @@
 package ai.loro.core.io;
 
+import ai.loro.core.LoroException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 
@@ -65,10 +66,4 @@ final class Dtypes {
     }
 
     /** A one-line version of an exception message. */
-    static String oneLine(String msg) {
-        if (msg == null) {
-            return "";
-        }
-        return msg.replaceAll("[\\r\\n]+", " ").trim();
-    }
 }

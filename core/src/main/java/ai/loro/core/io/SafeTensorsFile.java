@@ -86,7 +86,7 @@ public final class SafeTensorsFile implements AutoCloseable {
         try {
             ch = FileChannel.open(file, StandardOpenOption.READ);
         } catch (IOException | SecurityException e) {
-            throw new LoroException(file + ": cannot open safetensors file: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(file + ": cannot open safetensors file: " + LoroException.oneLine(e.toString()), e);
         }
         boolean ok = false;
         try {
@@ -113,7 +113,7 @@ public final class SafeTensorsFile implements AutoCloseable {
             ok = true;
             return f;
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot read safetensors file: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(file + ": cannot read safetensors file: " + LoroException.oneLine(e.toString()), e);
         } finally {
             if (!ok) {
                 try {
@@ -159,7 +159,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                 throw new LoroException(where + ": header has duplicate key " + q(dup)
                         + " (keys must be unique)", e);
             }
-            throw new LoroException(where + ": header is not valid JSON: " + Dtypes.oneLine(e.getOriginalMessage()), e);
+            throw new LoroException(where + ": header is not valid JSON: " + LoroException.oneLine(e.getOriginalMessage()), e);
         }
         if (root == null || root.isMissingNode()) {
             throw new LoroException(where + ": header is empty; expected a JSON object");
@@ -264,11 +264,11 @@ public final class SafeTensorsFile implements AutoCloseable {
     private static long nonNegativeLong(String at, JsonNode n) {
         if (n == null || !n.isIntegralNumber()) {
             throw new LoroException(at + " must be a non-negative integer, found "
-                    + (n == null ? "nothing" : Dtypes.oneLine(n.toString())));
+                    + (n == null ? "nothing" : LoroException.oneLine(n.toString())));
         }
         if (!n.canConvertToLong() || n.longValue() < 0) {
             throw new LoroException(at + " must be a non-negative integer that fits 63 bits, found "
-                    + Dtypes.oneLine(n.toString()));
+                    + LoroException.oneLine(n.toString()));
         }
         return n.longValue();
     }
@@ -412,7 +412,7 @@ public final class SafeTensorsFile implements AutoCloseable {
                     count * srcBytes).order(ByteOrder.LITTLE_ENDIAN);
         } catch (IOException e) {
             throw new LoroException(path + ": tensor " + q(info.name()) + ": cannot map data: "
-                    + Dtypes.oneLine(e.toString()), e);
+                    + LoroException.oneLine(e.toString()), e);
         }
         int n = (int) count;
         String dt = info.dtype();

@@ -65,7 +65,7 @@ public final class SafeTensorsWriter {
                 shape = a.getShape().getShape();
             } catch (RuntimeException ex) {
                 throw new LoroException(file + ": tensor " + q(e.getKey()) + ": cannot read the array: "
-                        + Dtypes.oneLine(ex.toString()), ex);
+                        + LoroException.oneLine(ex.toString()), ex);
             }
             if (t != DataType.FLOAT32 && t != DataType.FLOAT16 && t != DataType.FLOAT64) {
                 throw new LoroException(file + ": tensor " + q(e.getKey()) + " has data type " + t
@@ -153,7 +153,7 @@ public final class SafeTensorsWriter {
         try {
             Files.createDirectories(dir);
         } catch (IOException e) {
-            throw new LoroException(dir + ": cannot create checkpoint directory: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(dir + ": cannot create checkpoint directory: " + LoroException.oneLine(e.toString()), e);
         }
         Map<String, String> meta = Map.of("format", "pt");
         Set<String> written = new HashSet<>();
@@ -199,7 +199,7 @@ public final class SafeTensorsWriter {
             }
         } catch (IOException e) {
             throw new LoroException(dir + ": saved, but cannot remove weight files of an earlier save: "
-                    + Dtypes.oneLine(e.toString()), e);
+                    + LoroException.oneLine(e.toString()), e);
         }
     }
 
@@ -320,7 +320,7 @@ public final class SafeTensorsWriter {
         try {
             json = SafeTensorsFile.JSON.writeValueAsBytes(header);
         } catch (JsonProcessingException ex) {
-            throw new LoroException(file + ": cannot encode header: " + Dtypes.oneLine(ex.getOriginalMessage()), ex);
+            throw new LoroException(file + ": cannot encode header: " + LoroException.oneLine(ex.getOriginalMessage()), ex);
         }
         int padded = (json.length + 7) / 8 * 8;
         if (padded > SafeTensorsFile.MAX_HEADER_SIZE) {
@@ -349,7 +349,7 @@ public final class SafeTensorsWriter {
                         throw ex;
                     } catch (RuntimeException ex) {
                         throw new LoroException(file + ": tensor " + q(e.name()) + ": cannot read the array: "
-                                + Dtypes.oneLine(ex.toString()), ex);
+                                + LoroException.oneLine(ex.toString()), ex);
                     }
                 }
             }
@@ -505,7 +505,7 @@ public final class SafeTensorsWriter {
             moved = true;
             fsyncDirectory(dir);
         } catch (IOException e) {
-            throw new LoroException(file + ": cannot write: " + Dtypes.oneLine(e.toString()), e);
+            throw new LoroException(file + ": cannot write: " + LoroException.oneLine(e.toString()), e);
         } finally {
             if (!moved) {
                 try {

@@ -121,12 +121,7 @@ public record GenerationConfig(Long bosTokenId, List<Long> eosTokenIds, Long pad
 
     /** Writes {@code dir/generation_config.json} atomically. */
     public void write(Path dir) {
-        Path file = dir.resolve(FILE);
-        try {
-            ModelWriter.writeAtomically(file, toJsonString());
-        } catch (IOException e) {
-            throw new LoroException(file + ": cannot write: " + e.getMessage(), e);
-        }
+        ai.loro.core.io.AtomicFiles.writeString(dir.resolve(FILE), toJsonString());
     }
 
     // ------------------------------------------------------------------ helpers

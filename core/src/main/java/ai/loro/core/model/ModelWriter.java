@@ -2,6 +2,7 @@ package ai.loro.core.model;
 
 import ai.djl.ndarray.NDArray;
 import ai.loro.core.LoroException;
+import ai.loro.core.io.AtomicFiles;
 import ai.loro.core.io.SafeTensorsWriter;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -34,14 +35,11 @@ public final class ModelWriter {
      *     fields are kept in the one written), or null
      */
     public static void save(Path out, LlamaConfig config, Map<String, NDArray> tensors, String dtype, Path tokenizerDir) {
-        if (Files.exists(out) && !isEmptyDir(out)) {
-            throw new LoroException(out + ": already exists and is not empty (choose another output folder or remove it)");
-        }
-        Path parent = out.toAbsolutePath().getParent();
-        Path tmp = parent.resolve("." + out.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
+        AtomicFiles.requireAbsentOrEmpty(out);
+        Path tmp = AtomicFiles.tempSibling(out);
         try {
             Files.createDirectories(tmp);
-            writeAtomically(tmp.resolve("config.json"), config.toJsonString(dtype));
+            Files.writeString(tmp.resolve("config.json"), config.toJsonString(dtype));
             SafeTensorsWriter.writeCheckpoint(tmp, tensors, dtype, MAX_SHARD_BYTES);
             if (tokenizerDir != null) {
                 for (String f : TOKENIZER_FILES) {
@@ -52,45 +50,24 @@ public final class ModelWriter {
                 }
             }
             GenerationConfig.forModel(config, tokenizerDir).write(tmp);
-            if (Files.exists(out)) {
-                Files.delete(out); // the empty folder
-            }
-            Files.move(tmp, out, StandardCopyOption.ATOMIC_MOVE);
+            AtomicFiles.publishDirectory(tmp, out);
         } catch (IOException e) {
             throw new LoroException(out + ": cannot write model: " + e.getMessage());
         } finally {
-            deleteTree(tmp);
+            AtomicFiles.deleteTree(tmp);
         }
     }
 
-    private static boolean isEmptyDir(Path p) {
-        try (Stream<Path> s = Files.list(p)) {
-            return Files.isDirectory(p) && s.findAny().isEmpty();
-        } catch (IOException e) {
-            return false;
-        }
-    }
-
+    /** @deprecated use {@link AtomicFiles#deleteTree} (kept while stage code moves over) */
+    @Deprecated
     public static void deleteTree(Path p) {
-        if (!Files.exists(p)) {
-            return;
-        }
-        try (Stream<Path> s = Files.walk(p)) {
-            s.sorted(Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-        } catch (IOException ignored) {
-            // best effort: a leftover temp folder is named ".<out>.tmp-*" and never read
-        }
+        AtomicFiles.deleteTree(p);
     }
 
-    /** Small text file: temp file + rename. */
-    public static void writeAtomically(Path file, String text) throws IOException {
-        Path tmp = file.resolveSibling(file.getFileName() + ".tmp-" + UUID.randomUUID().toString().substring(0, 8));
-        try {
-            Files.writeString(tmp, text);
-            Files.move(tmp, file, StandardCopyOption.ATOMIC_MOVE, StandardCopyOption.REPLACE_EXISTING);
-        } finally {
-            Files.deleteIfExists(tmp);
-        }
+    /** @deprecated use {@link AtomicFiles#writeString} (kept while stage code moves over) */
+    @Deprecated
+    public static void writeAtomically(Path file, String text) {
+        AtomicFiles.writeString(file, text);
     }
 
     /**
@@ -108,7 +85,7 @@ public final class ModelWriter {
                 id2label.put(String.valueOf(i), names.get(i));
                 label2id.put(names.get(i), i);
             }
-            writeAtomically(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
+            AtomicFiles.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(cfg) + "\n");
         } catch (IOException e) {
             throw new LoroException(file + ": cannot write label names: " + e.getMessage(), e);
         }

@@ -58,7 +58,7 @@ final class YamlTree {
         } catch (MarkedYAMLException e) {
             throw new LoroException(syntaxMessage(label, e), e);
         } catch (YAMLException e) {
-            throw new LoroException(label + ": malformed YAML: " + oneLine(e.getMessage()), e);
+            throw new LoroException(label + ": malformed YAML: " + LoroException.oneLine(e.getMessage()), e);
         }
         return root == null ? null : convert(root, label, null, 0);
     }
@@ -72,11 +72,11 @@ final class YamlTree {
         try {
             root = new Yaml(new LoaderOptions()).compose(new StringReader(value));
         } catch (MarkedYAMLException e) {
-            String ctx = e.getContext() == null ? "" : " (" + oneLine(e.getContext()) + ")";
+            String ctx = e.getContext() == null ? "" : " (" + LoroException.oneLine(e.getContext()) + ")";
             throw new LoroException(where + ": malformed YAML value '" + value + "': "
-                    + oneLine(e.getProblem()) + ctx, e);
+                    + LoroException.oneLine(e.getProblem()) + ctx, e);
         } catch (YAMLException e) {
-            throw new LoroException(where + ": malformed YAML value '" + value + "': " + oneLine(e.getMessage()), e);
+            throw new LoroException(where + ": malformed YAML value '" + value + "': " + LoroException.oneLine(e.getMessage()), e);
         }
         return root == null ? new YScalar("", true, where) : convert(root, null, where, 0);
     }
@@ -91,7 +91,7 @@ final class YamlTree {
                 && e.getContextMark().getLine() != e.getProblemMark().getLine()) {
             ctx += " started at line " + (e.getContextMark().getLine() + 1);
         }
-        return at + ": malformed YAML: " + oneLine(problem) + col + oneLine(ctx);
+        return at + ": malformed YAML: " + LoroException.oneLine(problem) + col + LoroException.oneLine(ctx);
     }
 
     private static String where(Node n, String label, String fixed) {
@@ -139,7 +139,4 @@ final class YamlTree {
         return n instanceof YSeq ? "a list" : "a block of keys";
     }
 
-    static String oneLine(String s) {
-        return s == null ? "" : s.replace('\n', ' ').replace('\r', ' ').replaceAll(" +", " ").trim();
-    }
 }

@@ -104,7 +104,7 @@ public final class LoroTokenizer implements AutoCloseable {
                     JsonNode tmpl = entry.get("template");
                     if (name == null || !name.isTextual() || tmpl == null || !tmpl.isTextual()) {
                         throw new LoroException(cf + ": chat_template list entries must be {\"name\": string,"
-                                + " \"template\": string}, got " + oneLine(entry.toString(), 120));
+                                + " \"template\": string}, got " + LoroException.oneLine(entry.toString(), 120));
                     }
                     named.put(name.asText(), ChatTemplate.of(tmpl.asText(),
                             cf + " chat_template '" + name.asText() + "'"));
@@ -166,7 +166,7 @@ public final class LoroTokenizer implements AutoCloseable {
                 config = MAPPER.readTree(configFile.toFile());
             } catch (IOException e) {
                 throw new LoroException(configFile + ": not valid JSON: "
-                        + oneLine(String.valueOf(e.getMessage()), 200), e);
+                        + LoroException.oneLine(String.valueOf(e.getMessage()), 200), e);
             }
             if (config == null || !config.isObject()) {
                 throw new LoroException(configFile + ": must hold a JSON object");
@@ -195,7 +195,7 @@ public final class LoroTokenizer implements AutoCloseable {
             hf = HuggingFaceTokenizer.newInstance(new ByteArrayInputStream(tokBytes), options);
         } catch (IOException | RuntimeException e) {
             throw new LoroException(tokFile + ": not a valid Hugging Face tokenizer.json: "
-                    + oneLine(String.valueOf(e.getMessage()), 200), e);
+                    + LoroException.oneLine(String.valueOf(e.getMessage()), 200), e);
         }
         try {
             return new LoroTokenizer(dir, hf, ids, (int) (maxId + 1), config, configFile, fileTemplate);
@@ -205,10 +205,6 @@ public final class LoroTokenizer implements AutoCloseable {
         }
     }
 
-    private static String oneLine(String s, int max) {
-        String t = s.replace("\r", " ").replace("\n", " ");
-        return t.length() > max ? t.substring(0, max) + "..." : t;
-    }
 
     /** Reads model.vocab and added_tokens into ids; returns the largest id. */
     private static long readVocab(byte[] json, Path file, Map<String, Long> ids) {
@@ -257,7 +253,7 @@ public final class LoroTokenizer implements AutoCloseable {
                         JsonNode content = n.get("content");
                         if (id == null || !id.canConvertToLong() || content == null || !content.isTextual()) {
                             throw new LoroException(file + ": added_tokens entries need an integer id and a string"
-                                    + " content, got " + oneLine(n.toString(), 120));
+                                    + " content, got " + LoroException.oneLine(n.toString(), 120));
                         }
                         ids.put(content.asText(), id.asLong());
                         maxId = Math.max(maxId, id.asLong());
@@ -267,7 +263,7 @@ public final class LoroTokenizer implements AutoCloseable {
                 }
             }
         } catch (IOException e) {
-            throw new LoroException(file + ": not valid JSON: " + oneLine(e.getMessage(), 200), e);
+            throw new LoroException(file + ": not valid JSON: " + LoroException.oneLine(e.getMessage(), 200), e);
         }
         if (!sawModel || maxId < 0) {
             throw new LoroException(file + ": not a Hugging Face tokenizer.json: no model.vocab entries");
@@ -286,7 +282,7 @@ public final class LoroTokenizer implements AutoCloseable {
             return n.get("content").asText();
         }
         throw new LoroException(file + ": " + key + " must be a string, null or an AddedToken object"
-                + " {\"content\": string, ...}, got " + oneLine(n.toString(), 120));
+                + " {\"content\": string, ...}, got " + LoroException.oneLine(n.toString(), 120));
     }
 
     private static String specialToken(JsonNode config, String key, String file) {
@@ -299,7 +295,7 @@ public final class LoroTokenizer implements AutoCloseable {
             return null;
         }
         if (!n.isBoolean()) {
-            throw new LoroException(file + ": " + key + " must be true or false, got " + oneLine(n.toString(), 60));
+            throw new LoroException(file + ": " + key + " must be true or false, got " + LoroException.oneLine(n.toString(), 60));
         }
         return n.asBoolean();
     }
