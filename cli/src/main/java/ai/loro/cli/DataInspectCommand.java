@@ -16,7 +16,7 @@ import picocli.CommandLine.Parameters;
 
 /** {@code loro data inspect FILE --type T [--tokenizer DIR]}: counts, lengths, truncation. */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Read a data set file (.jsonl, .json, .csv, .parquet) and report rows, bad rows, example",
+        description = {"Read a data set file (.jsonl, .json, .csv, each also .gz/.zst, or .parquet) and report rows, bad rows, example",
             "lengths (p50/p90/p99/max) and how many examples sequence_len would truncate.",
             "Without --tokenizer, lengths are characters of the message contents."})
 public final class DataInspectCommand implements Callable<Integer> {
