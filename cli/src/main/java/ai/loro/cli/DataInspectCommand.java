@@ -29,7 +29,8 @@ public final class DataInspectCommand implements Callable<Integer> {
             description = "Record format: alpaca, openorca, sharegpt, messages or completion.")
     String type;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory (tokenizer.json, tokenizer_config.json).")
+    @Option(names = "--tokenizer", paramLabel = "DIR|ORG/NAME", description = "Tokenizer directory (tokenizer.json,"
+            + " tokenizer_config.json), or a Hub id org/name[@revision] in the local Hugging Face cache.")
     Path tokenizer;
 
     @Option(names = "--template", paramLabel = "NAME",
