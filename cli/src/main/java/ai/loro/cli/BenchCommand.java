@@ -34,7 +34,7 @@ final class BenchCommand implements Callable<Integer> {
     static final class Source {
         @Option(names = "--config", paramLabel = "CONFIG.json", description = "A model shape, randomly initialised in memory.")
         Path config;
-        @Option(names = "--model", paramLabel = "DIR", description = "A Hugging Face model folder.")
+        @Option(names = "--model", paramLabel = "DIR|ORG/NAME", description = ModelOptions.MODEL_HELP)
         Path model;
     }
 
@@ -68,6 +68,7 @@ final class BenchCommand implements Callable<Integer> {
         Device dev = RecipeTraining.device(device, "--device");
         DataType dtype = fp16 ? DataType.FLOAT16 : DataType.FLOAT32;
         noBaseline |= fp16; // the bare baseline is an fp32 reference
+        source.model = ModelOptions.resolveModel("--model", source.model);
         try (LlamaModel model = source.model != null
                 ? LlamaModel.load(source.model, dtype, dev)
                 : LlamaModel.fromHost(LlamaConfig.read(source.config), ModelInit.randomWeights(LlamaConfig.read(source.config), 0),

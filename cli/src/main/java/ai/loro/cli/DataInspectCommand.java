@@ -6,18 +6,28 @@ import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.datasets.DatasetFormat;
 import ai.loro.datasets.DatasetStats;
 import ai.loro.datasets.EncodeOptions;
+import ai.loro.datasets.PreferenceDataStats;
+import ai.loro.datasets.PreferenceFormat;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.concurrent.Callable;
+import java.util.stream.Collectors;
 import picocli.CommandLine;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code loro data inspect FILE --type T [--tokenizer DIR]}: counts, lengths, truncation. */
+/**
+ * {@code loro data inspect FILE --type T [--tokenizer DIR]}: counts, lengths, truncation; for SFT types
+ * ({@link DatasetFormat}) per example, for preference types ({@link PreferenceFormat}) per pair: prompt, chosen
+ * and rejected lengths, and how many of each side sequence_len would cut.
+ */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
-        description = {"Read a data set file (.jsonl, .json, .csv, .parquet) and report rows, bad rows, example",
-            "lengths (p50/p90/p99/max) and how many examples sequence_len would truncate.",
+        description = {"Read a data set file (.jsonl, .json, .csv, each also .gz/.zst, or .parquet) and report rows, bad rows, example",
+            "lengths (p50/p90/p99/max) and how many examples sequence_len would truncate. Preference types report",
+            "pairs, prompt/chosen/rejected lengths and how many chosen and rejected sequences sequence_len would cut,",
+            "encoded as the reward and DPO stages encode them.",
             "Without --tokenizer, lengths are characters of the message contents."})
 public final class DataInspectCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -26,10 +36,12 @@ public final class DataInspectCommand implements Callable<Integer> {
     Path file;
 
     @Option(names = "--type", required = true, paramLabel = "TYPE",
-            description = "Record format: alpaca, openorca, sharegpt, messages or completion.")
+            description = "Record format: alpaca, openorca, sharegpt, messages, completion (SFT), or preference, hh-rlhf,"
+                    + " oasst, math-step-dpo, ultrafeedback (preference pairs).")
     String type;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Tokenizer directory (tokenizer.json, tokenizer_config.json).")
+    @Option(names = "--tokenizer", paramLabel = "DIR|ORG/NAME", description = "Tokenizer directory (tokenizer.json,"
+            + " tokenizer_config.json), or a Hub id org/name[@revision] in the local Hugging Face cache.")
     Path tokenizer;
 
     @Option(names = "--template", paramLabel = "NAME",
@@ -59,22 +71,56 @@ public final class DataInspectCommand implements Callable<Integer> {
 
     @Override
     public Integer call() {
-        DatasetFormat format = DatasetFormat.of(type);
         if (template != null && tokenizer == null) {
             throw new LoroException("--template needs --tokenizer (lengths are counted in tokens)");
         }
-        DatasetStats stats;
-        if (tokenizer == null) {
-            stats = DatasetStats.compute(file, format, null, null, skipBadRows);
+        tokenizer = ModelOptions.resolveModel("--tokenizer", tokenizer);
+        String report;
+        PreferenceFormat preference = preferenceFormat(type);
+        if (preference != null) {
+            // encoded as PreferenceData encodes them for the reward and DPO stages (lenient boundaries)
+            EncodeOptions options = EncodeOptions.of(sequenceLen).withTemplate(template).withStrictBoundaries(false);
+            report = withTokenizer(tok -> PreferenceDataStats.compute(file, preference, tok, tok == null ? null : options,
+                    skipBadRows).report());
         } else {
+            DatasetFormat format = sftFormat(type);
             EncodeOptions options = EncodeOptions.of(sequenceLen).withTemplate(template)
                     .withTrainOnInputs(trainOnInputs).withStrictBoundaries(!lenientBoundaries);
-            try (LoroTokenizer tok = LoroTokenizer.load(tokenizer)) {
-                stats = DatasetStats.compute(file, format, tok, options, skipBadRows);
-            }
+            report = withTokenizer(tok -> DatasetStats.compute(file, format, tok, tok == null ? null : options,
+                    skipBadRows).report());
         }
-        spec.commandLine().getOut().print(stats.report());
+        spec.commandLine().getOut().print(report);
         spec.commandLine().getOut().flush();
         return 0;
+    }
+
+    private String withTokenizer(java.util.function.Function<LoroTokenizer, String> f) {
+        if (tokenizer == null) {
+            return f.apply(null);
+        }
+        try (LoroTokenizer tok = LoroTokenizer.load(tokenizer)) {
+            return f.apply(tok);
+        }
+    }
+
+    /** The preference format {@code name} names, or null when it is none. */
+    static PreferenceFormat preferenceFormat(String name) {
+        try {
+            return PreferenceFormat.of(name);
+        } catch (LoroException e) {
+            return null;
+        }
+    }
+
+    /** The SFT format {@code name} names; an unknown name is one line listing both kinds of type. */
+    static DatasetFormat sftFormat(String name) {
+        try {
+            return DatasetFormat.of(name);
+        } catch (LoroException e) {
+            throw new LoroException("--type: data set type '" + name + "' is not known; allowed: "
+                    + Arrays.stream(DatasetFormat.values()).map(DatasetFormat::id).collect(Collectors.joining(", "))
+                    + " (SFT), " + Arrays.stream(PreferenceFormat.values()).map(PreferenceFormat::id)
+                    .collect(Collectors.joining(", ")) + " (preference pairs)");
+        }
     }
 }

@@ -28,7 +28,8 @@ final class InitModelCommand implements Callable<Integer> {
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist or be empty).")
     Path out;
 
-    @Option(names = "--tokenizer", paramLabel = "DIR", description = "Folder with tokenizer.json (+ tokenizer_config.json).")
+    @Option(names = "--tokenizer", paramLabel = "DIR|ORG/NAME", description = "Folder with tokenizer.json (+"
+            + " tokenizer_config.json), or a Hub id org/name[@revision] in the local Hugging Face cache.")
     Path tokenizer;
 
     @Option(names = "--byte-tokenizer", paramLabel = "TEMPLATE",
@@ -60,6 +61,7 @@ final class InitModelCommand implements Callable<Integer> {
             TinyTokenizers.writeByteLevel(tokenizer, byteTokenizer);
         }
         if (tokenizer != null) {
+            tokenizer = ModelOptions.resolveModel("--tokenizer", tokenizer);
             try (LoroTokenizer tok = LoroTokenizer.load(tokenizer)) {
                 if (tok.vocabSize() > c.vocabSize()) {
                     throw new LoroException(config + ": vocab_size " + c.vocabSize() + " is smaller than the tokenizer's "

@@ -13,7 +13,8 @@ import picocli.CommandLine.Option;
         description = "Merge a PEFT LoRA adapter into its base model and write a full Hugging Face checkpoint"
                 + " (config.json, safetensors, tokenizer files copied).")
 final class MergeCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Base model folder.") Path model;
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME",
+            description = "Base model folder, or a Hub id org/name[@revision] in the local Hugging Face cache.") Path model;
     @Option(names = "--adapter", required = true, paramLabel = "DIR", description = "PEFT adapter folder.") Path adapter;
     @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist or be empty).") Path out;
     @Option(names = "--dtype", paramLabel = "F32|F16|BF16", description = "Stored dtype (default: the base model's torch_dtype, else F32).")
@@ -24,6 +25,7 @@ final class MergeCommand implements Callable<Integer> {
         if (dtype != null && !List.of("F32", "F16", "BF16").contains(dtype)) {
             throw new LoroException("--dtype must be F32, F16 or BF16, got " + dtype);
         }
+        model = ModelOptions.resolveModel("--model", model);
         if (dtype == null) {
             Merge.mergeToCheckpoint(model, adapter, out);
         } else {

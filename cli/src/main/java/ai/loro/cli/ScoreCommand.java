@@ -39,7 +39,9 @@ import picocli.CommandLine.Option;
             "Output lines: {\"reward\"} (or {\"scores\", \"label\"} with several labels), or {\"reward_chosen\","
                 + " \"reward_rejected\", \"chosen_preferred\"}."})
 final class ScoreCommand implements Callable<Integer> {
-    @Option(names = "--model", required = true, paramLabel = "DIR", description = "Reward model, or the base with --adapter.")
+    @Option(names = "--model", required = true, paramLabel = "DIR|ORG/NAME",
+            description = "Reward model, or the base with --adapter; a folder or a Hub id org/name[@revision] in the local"
+                    + " Hugging Face cache.")
     Path model;
     @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT adapter with the score head in modules_to_save.")
     Path adapter;
@@ -52,6 +54,7 @@ final class ScoreCommand implements Callable<Integer> {
 
     @Override
     public Integer call() throws IOException {
+        model = ModelOptions.resolveModel("--model", model);
         List<Jsonl.Line> lines = Jsonl.read(input);
         try (LlamaModel rm = load(); LoroTokenizer tok = LoroTokenizer.load(model)) {
             ChatTemplate chat = null;

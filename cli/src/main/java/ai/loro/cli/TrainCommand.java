@@ -1,6 +1,7 @@
 package ai.loro.cli;
 
 import ai.loro.core.LoroException;
+import ai.loro.core.io.HubCache;
 import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeLoader;
@@ -80,8 +81,10 @@ final class TrainCommand implements Callable<Integer> {
             List<String> overrides = new ArrayList<>(s.set());
             overrides.addAll(extra.getOrDefault(s.name(), List.of()));
             p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
-            s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir)));
-            s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model=" + resolve(ref, outputs, dir)));
+            String where = p.file() + ": stage '" + s.name() + "': ";
+            s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir, where + "base_model")));
+            s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model="
+                    + resolve(ref, outputs, dir, where + "reward_model")));
             if (p.consumed().contains(s.name())) {
                 overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
             }
@@ -101,8 +104,16 @@ final class TrainCommand implements Callable<Integer> {
         return runs;
     }
 
-    private static Path resolve(String ref, Map<String, Path> outputs, Path dir) {
+    /** An earlier stage's output, else a path relative to the pipeline's folder, else a Hub id in the local cache. */
+    private static Path resolve(String ref, Map<String, Path> outputs, Path dir, String where) {
         Path out = outputs.get(ref);
-        return out != null ? out.toAbsolutePath() : dir.resolve(ref).toAbsolutePath().normalize();
+        if (out != null) {
+            return out.toAbsolutePath();
+        }
+        try {
+            return HubCache.resolve(ref, dir);
+        } catch (LoroException e) {
+            throw new LoroException(where + " " + ref + " is " + e.getMessage(), e);
+        }
     }
 }

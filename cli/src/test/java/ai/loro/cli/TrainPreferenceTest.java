@@ -68,6 +68,8 @@ class TrainPreferenceTest {
         List<JsonNode> eval = metrics(out, "eval");
         double accuracy = eval.get(eval.size() - 1).get("accuracy").asDouble();
         assertTrue(accuracy >= 0.9, "held-out pairwise accuracy " + accuracy);
+        assertTrue(run.out().matches("(?s).*done: 16 steps, last train loss \\d+\\.\\d+, held-out pairwise accuracy [01]\\.\\d{3};.*"),
+                run.out());
         assertTrue(Files.readString(out.resolve("model/config.json")).contains("\"pad_token_id\" : 258"));
         Fixtures.assertGenerationConfigFromBase(out.resolve("model"));
         assertTrue(Files.readString(out.resolve("adapter/adapter_config.json")).contains("\"modules_to_save\": [\n    \"score\""));
@@ -127,8 +129,12 @@ class TrainPreferenceTest {
     void rewardModelFullFineTuningWritesOnlyTheModel() throws Exception {
         Path r = recipe("rm-full", "reward", "hh.jsonl", "hh-rlhf", "max_steps: 3\n");
         Files.writeString(r, Files.readString(r).replace("  type: lora", "  type: none"));
-        CliTest.Run run = CliTest.run("train", r.toString());
+        CliTest.Run run = CliTest.run("train", r.toString(), "--set", "val_set_size=0");
         assertEquals(0, run.code(), run.err());
+        // no validation split: said so, not "held-out pairwise accuracy NaN"
+        assertTrue(run.out().contains(", no validation split (val_set_size is 0), so no held-out pairwise accuracy;"
+                + " reward model "), run.out());
+        assertFalse(run.out().contains("NaN"), run.out());
         assertTrue(Files.exists(tmp.resolve("runs/rm-full/model/model.safetensors")));
         assertFalse(Files.exists(tmp.resolve("runs/rm-full/adapter")));
         assertTrue(Files.readString(tmp.resolve("runs/rm-full/model/config.json")).contains("LlamaForSequenceClassification"));
@@ -192,6 +198,13 @@ class TrainPreferenceTest {
         assertEquals("neg", written.path("id2label").path("1").asText());
         assertEquals(0, written.path("label2id").path("pos").asInt(-1));
         Fixtures.assertGenerationConfigFromBase(tmp.resolve("runs/cls/model"));
+        CliTest.Run noVal = CliTest.run("train", recipe("cls-noval", "reward", "sentiment.jsonl", "classification",
+                "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString(), "--set", "val_set_size=0");
+        assertEquals(0, noVal.code(), noVal.err());
+        assertTrue(noVal.out().contains("no validation split (val_set_size is 0), so no held-out accuracy or confusion"
+                + " matrix"), noVal.out());
+        assertFalse(noVal.out().contains("NaN") || noVal.out().contains("confusion matrix (rows"), noVal.out());
+        assertFalse(Files.exists(tmp.resolve("runs/cls-noval/confusion.json")));
         Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
                 "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");

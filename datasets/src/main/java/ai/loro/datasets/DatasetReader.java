@@ -11,6 +11,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.BufferedReader;
 import java.io.IOException;
+import java.io.InputStreamReader;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -21,8 +22,9 @@ import java.util.Locale;
 
 /**
  * Reads data set files into {@link Row}s, by extension: {@code .jsonl} (one object per line),
- * {@code .json} (an array of objects, or JSON Lines), {@code .csv} (header row, RFC 4180) and
- * {@code .parquet}. Every row keeps its file and line (or row index) for error messages.
+ * {@code .json} (an array of objects, or JSON Lines), {@code .csv} (header row, RFC 4180), each as is or
+ * compressed ({@code .jsonl.gz}, {@code .json.zst}, ...: see {@link DataFile}), and {@code .parquet}.
+ * Every row keeps its file and line (of the decompressed text) or row index for error messages.
  */
 public final class DatasetReader {
     private DatasetReader() {}
@@ -37,39 +39,43 @@ public final class DatasetReader {
         if (!Files.isRegularFile(file)) {
             throw new LoroException(file + ": data set file not found");
         }
-        String name = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        String lower = file.getFileName().toString().toLowerCase(Locale.ROOT);
+        DataFile compression = DataFile.of(lower);
+        String name = compression.inner(lower);
         if (name.endsWith(".jsonl") || name.endsWith(".ndjson")) {
-            return readJsonl(file, bad);
+            return readJsonl(file, compression, bad);
         } else if (name.endsWith(".json")) {
-            return readJson(file, bad);
+            return readJson(file, compression, bad);
         } else if (name.endsWith(".csv")) {
-            return readCsv(file, bad);
-        } else if (name.endsWith(".parquet")) {
+            return readCsv(file, compression, bad);
+        } else if (name.endsWith(".parquet") && compression == DataFile.NONE) {
             return ParquetRows.read(file, bad);
         }
-        throw new LoroException(file + ": unknown data set file type; allowed extensions: .jsonl, .json, .csv, .parquet");
+        throw new LoroException(file + ": unknown data set file type; allowed extensions: " + EXTENSIONS);
     }
+
+    /** The file names {@link #read} takes, for messages and help texts. */
+    public static final String EXTENSIONS = ".jsonl, .json, .csv (each also .gz or .zst compressed), .parquet";
 
     public static List<Row> read(Path file) {
         return read(file, BadRows.failFast());
     }
 
-    private static String readText(Path file) {
+    private static String readText(Path file, DataFile compression) {
         try {
-            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(Files.readAllBytes(file)))
+            return StandardCharsets.UTF_8.newDecoder().decode(java.nio.ByteBuffer.wrap(compression.readAll(file)))
                     .toString();
         } catch (CharacterCodingException e) {
             throw new LoroException(file + ": not UTF-8 text");
-        } catch (IOException e) {
-            throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
         }
     }
 
-    static List<Row> readJsonl(Path file, BadRows bad) {
+    static List<Row> readJsonl(Path file, DataFile compression, BadRows bad) {
         List<Row> out = new ArrayList<>();
-        try (BufferedReader r = Files.newBufferedReader(file, StandardCharsets.UTF_8)) {
+        long n = 0;
+        try (BufferedReader r = new BufferedReader(new InputStreamReader(compression.open(file),
+                StandardCharsets.UTF_8.newDecoder()), 1 << 16)) {
             String text;
-            long n = 0;
             while ((text = r.readLine()) != null) {
                 n++;
                 if (n == 1 && text.startsWith("\uFEFF")) {
@@ -95,14 +101,16 @@ public final class DatasetReader {
             }
         } catch (CharacterCodingException e) {
             throw new LoroException(file + ": not UTF-8 text");
+        } catch (DataFile.Corrupt e) {
+            throw new LoroException(file + ": " + e.getMessage() + (n > 0 ? " (after line " + n + ")" : ""));
         } catch (IOException e) {
             throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
         }
         return out;
     }
 
-    static List<Row> readJson(Path file, BadRows bad) {
-        String text = readText(file);
+    static List<Row> readJson(Path file, DataFile compression, BadRows bad) {
+        String text = readText(file, compression);
         int k = 0;
         while (k < text.length() && (Character.isWhitespace(text.charAt(k)) || text.charAt(k) == '\uFEFF')) {
             k++;
@@ -111,7 +119,7 @@ public final class DatasetReader {
             return new ArrayList<>();
         }
         if (text.charAt(k) != '[') {
-            return readJsonl(file, bad); // JSON Lines saved as .json
+            return readJsonl(file, compression, bad); // JSON Lines saved as .json
         }
         List<Row> out = new ArrayList<>();
         try (JsonParser p = new JsonFactory().createParser(text)) {
@@ -149,8 +157,8 @@ public final class DatasetReader {
         return out;
     }
 
-    static List<Row> readCsv(Path file, BadRows bad) {
-        String text = readText(file);
+    static List<Row> readCsv(Path file, DataFile compression, BadRows bad) {
+        String text = readText(file, compression);
         List<Row> out = new ArrayList<>();
         List<String> header = new ArrayList<>();
         Csv.parse(text, file.toString(), rec -> {

@@ -169,9 +169,16 @@ public record DatasetStats(String file, String format, String unit, int rows, in
                     + " %d tokens would be cut.%n", truncatedExamples, examples, 100 * truncationRate, sequenceLen,
                     truncatedTokens));
         }
-        if (!skippedMessages.isEmpty()) {
-            sb.append("\nSkipped rows (first ").append(skippedMessages.size()).append("):\n");
-            for (String m : skippedMessages) {
+        sb.append(skipped(skippedMessages));
+        return sb.toString();
+    }
+
+    /** The "Skipped rows" part of a report: each kept message (file:line and reason), or nothing. */
+    static String skipped(List<String> messages) {
+        StringBuilder sb = new StringBuilder();
+        if (!messages.isEmpty()) {
+            sb.append("\nSkipped rows (first ").append(messages.size()).append("):\n");
+            for (String m : messages) {
                 sb.append("  ").append(m).append('\n');
             }
         }

@@ -41,16 +41,21 @@ import org.apache.parquet.schema.Type;
 final class ParquetRows {
     private ParquetRows() {}
 
-    /** Codecs parquet-java can use without Hadoop's own codec classes (GZIP, BROTLI, LZ4, LZO need them). */
+    /**
+     * Codecs read without Hadoop's own codec classes ({@link ParquetCodecs}): every codec pyarrow and Hugging Face
+     * exports use. BROTLI, LZ4 (the deprecated Hadoop-framed one) and LZO would need Hadoop's.
+     */
     static final Set<CompressionCodecName> SUPPORTED_CODECS = EnumSet.of(CompressionCodecName.UNCOMPRESSED,
-            CompressionCodecName.SNAPPY, CompressionCodecName.ZSTD, CompressionCodecName.LZ4_RAW);
+            CompressionCodecName.SNAPPY, CompressionCodecName.ZSTD, CompressionCodecName.GZIP,
+            CompressionCodecName.LZ4_RAW);
 
     private static final JsonNodeFactory F = JsonNodeFactory.instance;
 
     static List<Row> read(Path file, BadRows bad) {
         List<Row> out = new ArrayList<>();
         long index = 0;
-        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration()).build();
+        ParquetReadOptions options = ParquetReadOptions.builder(new PlainParquetConfiguration())
+                .withCodecFactory(new ParquetCodecs()).build();
         try (ParquetFileReader reader = ParquetFileReader.open(new LocalInputFile(file), options)) {
             MessageType schema = reader.getFooter().getFileMetaData().getSchema();
             for (BlockMetaData block : reader.getFooter().getBlocks()) {

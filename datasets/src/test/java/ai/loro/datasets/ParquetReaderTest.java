@@ -46,7 +46,8 @@ class ParquetReaderTest {
         Files.deleteIfExists(f);
         SimpleGroupFactory gf = new SimpleGroupFactory(SCHEMA);
         try (ParquetWriter<Group> w = ExampleParquetWriter.builder(new LocalOutputFile(f))
-                .withConf(new PlainParquetConfiguration()).withType(SCHEMA).withCompressionCodec(codec).build()) {
+                .withConf(new PlainParquetConfiguration()).withCodecFactory(new ParquetCodecs()).withType(SCHEMA)
+                .withCompressionCodec(codec).build()) {
             for (int i = 0; i < rows; i++) {
                 Group g = gf.newGroup().append("id", (long) i);
                 if (i % 2 == 0) {
@@ -68,7 +69,7 @@ class ParquetReaderTest {
     @Test
     void readsNestedColumnsAsJson() throws Exception {
         for (CompressionCodecName codec : List.of(CompressionCodecName.UNCOMPRESSED, CompressionCodecName.SNAPPY,
-                CompressionCodecName.ZSTD, CompressionCodecName.LZ4_RAW)) {
+                CompressionCodecName.ZSTD, CompressionCodecName.GZIP, CompressionCodecName.LZ4_RAW)) {
             Path f = write(codec, 3);
             List<Row> rows = DatasetReader.read(f);
             assertEquals(3, rows.size(), codec.toString());
@@ -91,6 +92,36 @@ class ParquetReaderTest {
         List<Sample> s = Datasets.load(f, DatasetFormat.MESSAGES);
         assertEquals(List.of(ChatMessage.user("q1"), ChatMessage.assistant("a1")), ((Conversation) s.get(1)).messages());
         assertEquals(f + " row 2", s.get(1).source());
+    }
+
+    /**
+     * Files written by pyarrow 25 ({@code pyarrow.parquet.write_table}, as Hugging Face datasets exports them) with
+     * each codec it offers for Hub data, and GZIP with data page v2; see src/test/resources/parquet/README.md.
+     */
+    @Test
+    void readsPyarrowFilesOfEveryHubCodec() throws Exception {
+        for (String name : List.of("none", "snappy", "gzip", "zstd", "gzip-v2")) {
+            Path f = CompressedDataFilesTest.resource("parquet/messages-" + name + ".parquet");
+            List<Sample> s = Datasets.load(f, DatasetFormat.MESSAGES);
+            assertEquals(3, s.size(), name);
+            assertEquals(List.of(ChatMessage.system("be brief"), ChatMessage.user("Caf\u00e9?"),
+                    ChatMessage.assistant("A place for coffee \u2615")), ((Conversation) s.get(1)).messages(), name);
+            assertEquals(f + " row 3", s.get(2).source());
+            List<Row> rows = DatasetReader.read(f);
+            assertTrue(rows.get(1).data().get("score").isNull(), name);
+            assertEquals(1.25, rows.get(2).data().get("score").asDouble(), name);
+            assertEquals(2, rows.get(2).data().get("id").asLong(), name);
+            assertEquals("math", rows.get(2).data().get("source").asText(), name);
+        }
+    }
+
+    @Test
+    void unsupportedCodecIsOneLine() throws Exception {
+        Path f = CompressedDataFilesTest.resource("parquet/text-brotli.parquet"); // pyarrow, compression='brotli'
+        LoroException e = assertThrows(LoroException.class, () -> DatasetReader.read(f));
+        assertEquals(f + ": column 'text' uses BROTLI compression, which Loro's Parquet reader does not support"
+                + " (supported: [UNCOMPRESSED, SNAPPY, GZIP, ZSTD, LZ4_RAW]); re-save the file, e.g. with"
+                + " pyarrow.parquet.write_table(table, path, compression='zstd')", e.getMessage());
     }
 
     @Test

@@ -128,6 +128,8 @@ public final class ClassifierStage {
             }
             log.print(report(confusion.counts(), names, accuracy));
             writeConfusion(out.resolve("confusion.json"), confusion.counts(), names, accuracy);
+        } else {
+            log.println(RewardStage.NO_VALIDATION + ", so no held-out accuracy or confusion matrix");
         }
         String dtype = r.export().dtype().yamlName().toUpperCase();
         Map<String, NDArray> weights = model.parameters();

@@ -28,6 +28,7 @@ import ai.loro.lora.Merge;
 import ai.loro.lora.Peft;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Locale;
 import java.util.Map;
 
 /**
@@ -112,8 +113,10 @@ public final class RewardStage {
         Path modelDir = out.resolve("model");
         ModelWriter.deleteTree(modelDir);
         ModelWriter.save(modelDir, model.config().withPadTokenId(padId), weights, dtype, r.baseModel());
-        log.printf("done: %d steps, last train loss %.4f, held-out pairwise accuracy %.3f; reward model %s%s%n",
-                result.steps(), result.lastLoss(), accuracy, modelDir, adapterDir != null ? ", adapter " + adapterDir : "");
+        log.printf("done: %d steps, last train loss %.4f, %s; reward model %s%s%n", result.steps(), result.lastLoss(),
+                data.validation().isEmpty() ? NO_VALIDATION + ", so no held-out pairwise accuracy"
+                        : String.format(Locale.ROOT, "held-out pairwise accuracy %.3f", accuracy),
+                modelDir, adapterDir != null ? ", adapter " + adapterDir : "");
         if (adapter != null) {
             adapter.close();
         }
@@ -121,6 +124,9 @@ public final class RewardStage {
         tokenizer.close();
         return new Result(modelDir, adapterDir, result, accuracy);
     }
+
+    /** What the reward and classifier stages say instead of a held-out number when val_set_size is 0. */
+    public static final String NO_VALIDATION = "no validation split (val_set_size is 0)";
 
     /** Rewards of a pair batch: (chosen (P), rejected (P)), each read at its row's last real token. */
     public static NDArray[] rewards(LlamaModel model, PreferenceBatch pb, NDManager m) {

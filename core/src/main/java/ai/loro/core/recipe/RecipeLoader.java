@@ -7,6 +7,7 @@ import static ai.loro.core.recipe.Schema.NON_NEGATIVE;
 import static ai.loro.core.recipe.Schema.STRING;
 import static ai.loro.core.recipe.Schema.number;
 import static ai.loro.core.recipe.Schema.NON_NEGATIVE_INT;
+import static ai.loro.core.recipe.Schema.MODEL;
 import static ai.loro.core.recipe.Schema.PATH;
 import static ai.loro.core.recipe.Schema.POSITIVE;
 import static ai.loro.core.recipe.Schema.POSITIVE_INT;
@@ -86,12 +87,12 @@ public final class RecipeLoader {
             opt("loss_type", choice(List.of("sigmoid", "ipo", "hinge", "robust")), "sigmoid"),
             opt("label_smoothing", number(v -> v >= 0 && v < 0.5, "a number in [0, 0.5)"), 0.0),
             opt("rpo_alpha", NON_NEGATIVE),
-            opt("reference_model", PATH),
+            opt("reference_model", MODEL),
             opt("precompute_ref_log_probs", BOOL, false));
 
     /** {@code ppo:} (stage ppo); names as TRL's PPOConfig where it has them. */
     static final Block PPO = block(
-            opt("reward_model", PATH),
+            opt("reward_model", MODEL),
             opt("reward_functions", listOf(STRING, false, "a list of reward function names"), List.of()),
             opt("missing_eos_penalty", NON_NEGATIVE),
             opt("rollout_batch_size", POSITIVE_INT, 8),
@@ -113,7 +114,7 @@ public final class RecipeLoader {
             opt("ent_coef", NON_NEGATIVE, 0.0),
             opt("whiten_rewards", BOOL, false),
             opt("sample_every", NON_NEGATIVE_INT, 10),
-            opt("reward_classifier", PATH),
+            opt("reward_classifier", MODEL),
             opt("reward_classifier_label", STRING));
 
     static final Block EXPORT = block(
@@ -132,7 +133,7 @@ public final class RecipeLoader {
 
     static final Block TOP = block(RecipeLoader::checkTop,
             req("stage", enumOf(Stage.class, Stage::yamlName)),
-            req("base_model", PATH),
+            req("base_model", MODEL),
             req("output_dir", PATH),
             opt("seed", ANY_INT, 42),
             req("datasets", listOf(new BlockType(DATASET), true, "a list of data sets (each with path and type)")),
@@ -222,6 +223,12 @@ public final class RecipeLoader {
      */
     public static Recipe parse(String text, String label, Path baseDir, List<String> setOverrides,
                                Collection<String> datasetTypes) {
+        return parse(text, label, baseDir, setOverrides, datasetTypes, System::getenv);
+    }
+
+    /** As {@link #parse(String, String, Path, List, Collection)}, reading environment variables from {@code env}. */
+    static Recipe parse(String text, String label, Path baseDir, List<String> setOverrides,
+                        Collection<String> datasetTypes, java.util.function.Function<String, String> env) {
         YNode root = YamlTree.parse(text, label);
         YMap top;
         if (root == null || YamlTree.isNull(root)) {
@@ -240,7 +247,7 @@ public final class RecipeLoader {
         for (String s : setOverrides == null ? List.<String>of() : setOverrides) {
             applySet(top, s);
         }
-        Ctx ctx = new Ctx(baseDir.toAbsolutePath().normalize(), List.copyOf(datasetTypes));
+        Ctx ctx = new Ctx(baseDir.toAbsolutePath().normalize(), List.copyOf(datasetTypes), env);
         return Recipe.fromValues(Schema.readBlock(TOP, top, "", ctx));
     }
 

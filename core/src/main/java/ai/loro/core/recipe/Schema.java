@@ -6,7 +6,10 @@ import ai.loro.core.recipe.YamlTree.YNode;
 import ai.loro.core.recipe.YamlTree.YScalar;
 import ai.loro.core.recipe.YamlTree.YSeq;
 import ai.loro.core.LoroException;
+import ai.loro.core.io.HubCache;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.function.Function;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashSet;
@@ -26,8 +29,15 @@ import java.util.regex.Pattern;
 final class Schema {
     private Schema() {}
 
-    /** What a read needs besides the node: the recipe's folder (for paths) and the data set types. */
-    record Ctx(Path baseDir, Collection<String> datasetTypes) {}
+    /**
+     * What a read needs besides the node: the recipe's folder (for paths), the data set types, and the environment
+     * variables (for the Hugging Face cache; a map in tests).
+     */
+    record Ctx(Path baseDir, Collection<String> datasetTypes, Function<String, String> env) {
+        Ctx(Path baseDir, Collection<String> datasetTypes) {
+            this(baseDir, datasetTypes, System::getenv);
+        }
+    }
 
     /** A value type: reads a non-null node at {@code key} (a dotted path) into a Java value. */
     interface Type {
@@ -227,6 +237,24 @@ final class Schema {
             throw wrong(n, key, "a valid path");
         }
         return ctx.baseDir().resolve(p).toAbsolutePath().normalize();
+    };
+
+    /**
+     * A model folder: a path as {@link #PATH} when it exists, else a Hugging Face Hub id ({@code org/name[@rev]})
+     * found in the local Hub cache ({@link HubCache}); a Hub id that is in neither is an error naming the paths
+     * tried. Any other missing path is returned as it is, for the stage's own message.
+     */
+    static final Type MODEL = (n, key, ctx) -> {
+        Path p = (Path) PATH.read(n, key, ctx);
+        if (Files.exists(p)) {
+            return p;
+        }
+        String t = scalarText(n, key, "a path");
+        try {
+            return HubCache.resolve(t, ctx.baseDir(), ctx.env());
+        } catch (LoroException e) {
+            throw new LoroException(n.where() + ": '" + key + "': " + t + " is " + e.getMessage(), e);
+        }
     };
 
     /** One of a fixed set of names, matched ignoring case; returns the canonical spelling. */

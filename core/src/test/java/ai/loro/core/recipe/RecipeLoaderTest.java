@@ -23,6 +23,12 @@ import org.junit.jupiter.api.io.TempDir;
 class RecipeLoaderTest {
     @TempDir Path tmp;
 
+    /** MINIMAL's base_model: it exists, so it is a path (a missing org/name would be looked up as a Hub id). */
+    @org.junit.jupiter.api.BeforeEach
+    void baseModelFolder() throws IOException {
+        Files.createDirectories(tmp.resolve("models/tiny"));
+    }
+
     /** Line numbers below refer to this text: stage is line 1, the dataset type line 6. */
     static final String MINIMAL = """
             stage: sft
@@ -186,6 +192,33 @@ class RecipeLoaderTest {
         assertTrue(yaml.contains("base_model: " + tmp.resolve("models/tiny")), yaml);
         assertTrue(yaml.contains("learning_rate: "), yaml);
         assertFalse(yaml.contains("max_steps"), "unset optional keys are left out");
+    }
+
+    @Test
+    void baseModelAsAHubIdResolvesInTheCacheAfterTheRecipeFolder() throws IOException {
+        Path repo = ai.loro.core.io.HubCacheTest.fakeCache(tmp.resolve("hub"));
+        java.util.Map<String, String> env = java.util.Map.of("HF_HUB_CACHE", tmp.resolve("hub").toString());
+        String text = MINIMAL.replace("models/tiny", "meta-llama/Llama-3.2-1B")
+                + "dpo:\n  reference_model: meta-llama/Llama-3.2-1B@" + ai.loro.core.io.HubCacheTest.MAIN + "\n";
+        Recipe r = RecipeLoader.parse(text.replace("stage: sft", "stage: dpo"), "F", tmp, List.of(),
+                RecipeLoader.DATASET_TYPES, env::get);
+        Path snapshot = repo.resolve("snapshots").resolve(ai.loro.core.io.HubCacheTest.MAIN);
+        assertEquals(snapshot, r.baseModel());
+        assertEquals(Optional.of(snapshot), r.dpo().referenceModel());
+
+        // A folder of that name next to the recipe comes first.
+        Path local = Files.createDirectories(tmp.resolve("meta-llama/Llama-3.2-1B"));
+        assertEquals(local, RecipeLoader.parse(text, "F", tmp, List.of(), RecipeLoader.DATASET_TYPES, env::get).baseModel());
+
+        LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.parse(MINIMAL, "F", tmp,
+                List.of("base_model=Qwen/Qwen3-0.6B"), RecipeLoader.DATASET_TYPES, env::get));
+        assertEquals("--set base_model: 'base_model': Qwen/Qwen3-0.6B is not a folder and not in the Hugging Face cache"
+                + " (tried " + tmp.resolve("Qwen/Qwen3-0.6B") + ", " + tmp.resolve("hub/models--Qwen--Qwen3-0.6B")
+                + "; cache root from HF_HUB_CACHE); download it with: huggingface-cli download Qwen/Qwen3-0.6B"
+                + " (Loro downloads nothing itself)", e.getMessage());
+        e = assertThrows(LoroException.class, () -> RecipeLoader.parse(MINIMAL.replace("models/tiny", "Qwen/Qwen3-0.6B"),
+                "F", tmp, List.of(), RecipeLoader.DATASET_TYPES, env::get));
+        assertTrue(e.getMessage().startsWith("F:2: 'base_model': Qwen/Qwen3-0.6B is not a folder"), e.getMessage());
     }
 
     @Test
