@@ -35,7 +35,7 @@ final class ExportCommand implements Runnable {
             description = "A llama.cpp model file: config, weights (the adapter merged first when given) and the tokenizer"
                     + " with its chat template and stop tokens.")
     static final class Gguf implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.") Path model;
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (or a Hub id in the local cache).") Path model;
         @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter merged into the weights first.") Path adapter;
         @Option(names = "--out", required = true, paramLabel = "FILE.gguf", description = "Output file.") Path out;
         @Option(names = "--dtype", defaultValue = "f32", paramLabel = "f32|f16|q8_0",
@@ -45,7 +45,7 @@ final class ExportCommand implements Runnable {
         @Override
         public Integer call() {
             GgmlType type = GgmlType.parse(dtype, "--dtype", true);
-            GgufModelExport.Result r = GgufModelExport.export(existingDir(model, "--model"), existingDir(adapter, "--adapter"), out, type);
+            GgufModelExport.Result r = GgufModelExport.export(existingDir(ModelOptions.resolveModel("--model", model), "--model"), existingDir(adapter, "--adapter"), out, type);
             System.out.printf("wrote %s (%s, %d tensors, %s, %.1f MB)%n", r.file(), r.architecture(), r.tensors(),
                     r.type().name().toLowerCase(java.util.Locale.ROOT), r.bytes() / 1e6);
             return 0;
@@ -64,7 +64,7 @@ final class ExportCommand implements Runnable {
         @Override
         public Integer call() {
             GgmlType type = GgmlType.parse(dtype, "--dtype", false);
-            GgufLoraExport.Result r = GgufLoraExport.export(existingDir(model, "--model"), existingDir(adapter, "--adapter"), out, type);
+            GgufLoraExport.Result r = GgufLoraExport.export(existingDir(ModelOptions.resolveModel("--model", model), "--model"), existingDir(adapter, "--adapter"), out, type);
             System.out.printf("wrote %s (%d modules, adapter.lora.alpha %s, %s, %.1f MB)%n", r.file(), r.modules(), r.alpha(),
                     r.type().name().toLowerCase(java.util.Locale.ROOT), r.bytes() / 1e6);
             return 0;
@@ -75,7 +75,7 @@ final class ExportCommand implements Runnable {
             description = "A folder for 'ollama create NAME -f DIR/Modelfile': model.gguf (+ adapter.gguf), a TEMPLATE for the"
                     + " model's chat format (Llama 3 or ChatML), a stop line per end-of-turn token, the system prompt.")
     static final class Ollama implements Callable<Integer> {
-        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder.") Path model;
+        @Option(names = "--model", required = true, paramLabel = "DIR", description = "Hugging Face model folder (or a Hub id in the local cache).") Path model;
         @Option(names = "--adapter", paramLabel = "DIR", description = "PEFT LoRA adapter: written as adapter.gguf (ADAPTER), or merged with --merge.") Path adapter;
         @Option(names = "--merge", description = "Merge the adapter into model.gguf instead of writing adapter.gguf.") boolean merge;
         @Option(names = "--out", required = true, paramLabel = "DIR", description = "Output folder (must not exist or be empty).") Path out;
@@ -86,7 +86,7 @@ final class ExportCommand implements Runnable {
         @Override
         public Integer call() {
             GgmlType type = GgmlType.parse(dtype, "--dtype", true);
-            OllamaExport.Result r = OllamaExport.export(existingDir(model, "--model"), existingDir(adapter, "--adapter"), out, type, merge, system);
+            OllamaExport.Result r = OllamaExport.export(existingDir(ModelOptions.resolveModel("--model", model), "--model"), existingDir(adapter, "--adapter"), out, type, merge, system);
             System.out.printf("wrote %s (%s template, stops %s%s); run: ollama create NAME -f %s%n", r.dir(), r.format(), r.stops(),
                     r.merged() ? ", adapter merged" : adapter != null ? ", adapter.gguf" : "", r.dir().resolve(OllamaExport.MODELFILE));
             return 0;

@@ -157,7 +157,7 @@ public enum DatasetFormat {
                 v = DatasetReader.JSON.readTree(v.asText());
             } catch (JsonProcessingException e) {
                 throw new LoroException(row.where() + ": field '" + field + "' is a string that is not a JSON list: "
-                        + DatasetReader.oneLine(e.getOriginalMessage()));
+                        + LoroException.oneLine(e.getOriginalMessage(), 200));
             }
         }
         if (v == null || !v.isArray()) {

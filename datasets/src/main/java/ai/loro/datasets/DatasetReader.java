@@ -89,7 +89,7 @@ public final class DatasetReader {
                     node = JSON.readTree(text);
                 } catch (JsonProcessingException e) {
                     bad.handle(new LoroException(file + ":" + n + ": not valid JSON: "
-                            + oneLine(e.getOriginalMessage())));
+                            + LoroException.oneLine(e.getOriginalMessage(), 200)));
                     continue;
                 }
                 if (node == null || !node.isObject()) {
@@ -150,7 +150,7 @@ public final class DatasetReader {
         } catch (JsonProcessingException e) {
             JsonLocation loc = e.getLocation();
             throw new LoroException(file + ":" + (loc == null ? "?" : loc.getLineNr() + ":" + loc.getColumnNr())
-                    + ": not valid JSON: " + oneLine(e.getOriginalMessage()));
+                    + ": not valid JSON: " + LoroException.oneLine(e.getOriginalMessage(), 200));
         } catch (IOException e) {
             throw new LoroException(file + ": cannot read: " + e.getMessage(), e);
         }
@@ -194,12 +194,5 @@ public final class DatasetReader {
         return out;
     }
 
-    static String oneLine(String s) {
-        if (s == null) {
-            return "";
-        }
-        String t = s.replace("\r", " ").replace("\n", " ");
-        return t.length() > 200 ? t.substring(0, 200) + "..." : t;
-    }
 
 }

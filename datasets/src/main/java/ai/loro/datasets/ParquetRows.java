@@ -81,7 +81,7 @@ final class ParquetRows {
                         o = group(g, schema);
                     } catch (RuntimeException e) {
                         bad.handle(new LoroException(file + " row " + index + ": cannot convert Parquet record: "
-                                + DatasetReader.oneLine(e.getMessage()), e));
+                                + LoroException.oneLine(e.getMessage(), 200), e));
                         continue;
                     }
                     out.add(new Row(file, index, Row.ROW, o));
@@ -92,7 +92,7 @@ final class ParquetRows {
                 throw le;
             }
             throw new LoroException(file + (index > 0 ? " row " + index : "") + ": cannot read Parquet file: "
-                    + DatasetReader.oneLine(String.valueOf(e.getMessage())), e);
+                    + LoroException.oneLine(e.getMessage(), 200), e);
         }
         return out;
     }
