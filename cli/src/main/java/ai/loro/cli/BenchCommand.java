@@ -1,5 +1,6 @@
 package ai.loro.cli;
 
+import ai.loro.core.model.BatchScoring;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
@@ -83,12 +84,12 @@ final class BenchCommand implements Callable<Integer> {
                 rows.add(randomIds(rng, seq, c.vocabSize()));
             }
             // logprobs: warm-up passes (libtorch's first passes per shape are several times slower), then timed
-            LogprobsCommand.logprobs(model, rows);
-            LogprobsCommand.logprobs(model, rows);
+            BatchScoring.tokenLogProbs(model, rows);
+            BatchScoring.tokenLogProbs(model, rows);
             double[] lpSec = new double[iters];
             for (int i = 0; i < iters; i++) {
                 long t0 = System.nanoTime();
-                LogprobsCommand.logprobs(model, rows);
+                BatchScoring.tokenLogProbs(model, rows);
                 lpSec[i] = (System.nanoTime() - t0) / 1e9;
             }
             double logprobsTps = batch * (double) seq / median(lpSec);

@@ -1,5 +1,6 @@
 package ai.loro.cli;
 
+import ai.loro.core.model.BatchScoring;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
@@ -57,7 +58,7 @@ public final class LogprobsCommand implements Callable<Integer> {
                 json.disable(JsonGenerator.Feature.AUTO_CLOSE_TARGET);
                 for (int start = 0; start < sequences.size(); start += batchSize) {
                     List<long[]> batch = sequences.subList(start, Math.min(sequences.size(), start + batchSize));
-                    List<float[]> logprobs = logprobs(model, batch);
+                    List<float[]> logprobs = BatchScoring.tokenLogProbs(model, batch);
                     for (int i = 0; i < batch.size(); i++) {
                         json.writeStartObject();
                         json.writeArrayFieldStart("input_ids");
@@ -105,36 +106,6 @@ public final class LogprobsCommand implements Callable<Integer> {
             if (tokenizer != null) {
                 tokenizer.close();
             }
-        }
-        return out;
-    }
-
-    /** One right-padded forward pass over a batch; each row's log-probs cut to its own length. */
-    public static List<float[]> logprobs(LlamaModel model, List<long[]> batch) {
-        int t = batch.stream().mapToInt(s -> s.length).max().orElse(0);
-        long[] ids = new long[batch.size() * t];
-        long[] mask = new long[batch.size() * t];
-        for (int b = 0; b < batch.size(); b++) {
-            long[] s = batch.get(b);
-            System.arraycopy(s, 0, ids, b * t, s.length);
-            java.util.Arrays.fill(mask, b * t, b * t + s.length, 1L);
-        }
-        List<float[]> out = new ArrayList<>();
-        if (t < 2) {
-            batch.forEach(s -> out.add(new float[0]));
-            return out;
-        }
-        float[] flat;
-        try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
-            scope.suppressNotUsedWarning();
-            NDArray lp = model.tokenLogProbs(m.create(ids, new Shape(batch.size(), t)), m.create(mask, new Shape(batch.size(), t)));
-            flat = lp.toFloatArray(); // (B, T-1)
-        }
-        for (int b = 0; b < batch.size(); b++) {
-            int n = batch.get(b).length - 1;
-            float[] row = new float[n];
-            System.arraycopy(flat, b * (t - 1), row, 0, n);
-            out.add(row);
         }
         return out;
     }

@@ -1,5 +1,6 @@
 package ai.loro.cli;
 
+import ai.loro.core.model.BatchScoring;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
@@ -134,7 +135,7 @@ final class ScoreCommand implements Callable<Integer> {
     }
 
     static double[] scores(LlamaModel rm, long[] ids) {
-        float[] s = rm.classifyRows(List.of(ids), 1)[0];
+        float[] s = BatchScoring.classify(rm, List.of(ids), 1)[0];
         double[] out = new double[s.length];
         for (int i = 0; i < s.length; i++) {
             out[i] = s[i];

@@ -5,14 +5,14 @@ import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.SafeTensorsFile;
 import ai.loro.core.io.AtomicFiles;
+import ai.loro.core.io.JsonFields;
 import ai.loro.core.io.SafeTensorsWriter;
 import ai.loro.core.io.TensorInfo;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.tokenizer.PyJson;
+import ai.loro.core.io.PyJson;
 import com.fasterxml.jackson.databind.JsonNode;
-import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -45,7 +45,6 @@ public final class Peft {
     public static final List<Integer> VLLM_MAX_LORA_RANKS = List.of(1, 8, 16, 32, 64, 128, 256, 320, 512);
     public static final int VLLM_DEFAULT_MAX_LORA_RANK = 16;
 
-    private static final ObjectMapper JSON = new ObjectMapper();
     private static final Pattern LORA_KEY =
             Pattern.compile("base_model\\.model\\.(.+)\\.lora_([AB])(?:\\.([^.]+))?\\.weight");
     private static final Pattern MODULE = Pattern.compile("model\\.layers\\.(\\d+)\\.(self_attn|mlp)\\.([a-z_]+)");
@@ -375,21 +374,22 @@ public final class Peft {
     /** Parses and checks adapter_config.json; refuses what Loro cannot apply exactly. */
     public static LoraConfig readConfig(Path dir) {
         Path file = dir.resolve(CONFIG_FILE);
-        JsonNode root = readJson(file);
-        String peftType = text(root, "peft_type", file, "LORA");
+        JsonNode root = JsonFields.readObject(file, "adapter config not found");
+        JsonFields f = new JsonFields(root, file.toString());
+        String peftType = f.string("peft_type", "LORA");
         if (!"LORA".equals(peftType)) {
             throw new LoroException(file + ": key 'peft_type' is '" + peftType + "'; only LORA adapters are supported");
         }
-        if (bool(root, "use_dora", file)) {
+        if (f.bool("use_dora", false)) {
             throw new LoroException(file + ": key 'use_dora' is true; DoRA adapters are not supported");
         }
-        if (bool(root, "fan_in_fan_out", file)) {
+        if (f.bool("fan_in_fan_out", false)) {
             throw new LoroException(file + ": key 'fan_in_fan_out' is true; only nn.Linear (fan_in_fan_out=false) adapters are supported");
         }
-        if (bool(root, "lora_bias", file)) {
+        if (f.bool("lora_bias", false)) {
             throw new LoroException(file + ": key 'lora_bias' is true; LoRA biases are not supported");
         }
-        String bias = text(root, "bias", file, "none");
+        String bias = f.string("bias", "none");
         if (!"none".equals(bias)) {
             throw new LoroException(file + ": key 'bias' is '" + bias + "'; only \"none\" is supported");
         }
@@ -404,10 +404,10 @@ public final class Peft {
                         + "; only a sequence-classification head (\"score\") can be saved whole");
             }
         }
-        int r = integer(root, "r", file, 8);
-        double alpha = number(root, "lora_alpha", file, 8);
-        double dropout = number(root, "lora_dropout", file, 0);
-        boolean rslora = bool(root, "use_rslora", file);
+        int r = f.integer("r", 8);
+        double alpha = f.number("lora_alpha", 8);
+        double dropout = f.number("lora_dropout", 0);
+        boolean rslora = f.bool("use_rslora", false);
         JsonNode tm = root.get("target_modules");
         List<String> targets = null;
         String regex = null;
@@ -470,7 +470,7 @@ public final class Peft {
     }
 
     private static Set<Integer> layersToTransform(Path file) {
-        JsonNode n = readJson(file).get("layers_to_transform");
+        JsonNode n = JsonFields.readObject(file, "adapter config not found").get("layers_to_transform");
         if (n == null || n.isNull()) {
             return null;
         }
@@ -490,62 +490,8 @@ public final class Peft {
         return out;
     }
 
-    private static JsonNode readJson(Path file) {
-        if (!Files.isRegularFile(file)) {
-            throw new LoroException(file + ": adapter config not found");
-        }
-        try {
-            JsonNode root = JSON.readTree(file.toFile());
-            if (root == null || !root.isObject()) {
-                throw new LoroException(file + ": not a JSON object");
-            }
-            return root;
-        } catch (IOException e) {
-            throw new LoroException(file + ": not valid JSON: " + e.getMessage(), e);
-        }
-    }
 
-    private static String text(JsonNode root, String key, Path file, String dflt) {
-        JsonNode n = root.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isTextual()) {
-            throw new LoroException(file + ": key '" + key + "' must be a string, got " + n);
-        }
-        return n.asText();
-    }
 
-    private static boolean bool(JsonNode root, String key, Path file) {
-        JsonNode n = root.get(key);
-        if (n == null || n.isNull()) {
-            return false;
-        }
-        if (!n.isBoolean()) {
-            throw new LoroException(file + ": key '" + key + "' must be true or false, got " + n);
-        }
-        return n.asBoolean();
-    }
 
-    private static int integer(JsonNode root, String key, Path file, int dflt) {
-        JsonNode n = root.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isIntegralNumber() || !n.canConvertToInt()) {
-            throw new LoroException(file + ": key '" + key + "' must be an integer, got " + n);
-        }
-        return n.asInt();
-    }
 
-    private static double number(JsonNode root, String key, Path file, double dflt) {
-        JsonNode n = root.get(key);
-        if (n == null || n.isNull()) {
-            return dflt;
-        }
-        if (!n.isNumber()) {
-            throw new LoroException(file + ": key '" + key + "' must be a number, got " + n);
-        }
-        return n.asDouble();
-    }
 }

@@ -1,5 +1,6 @@
 package ai.loro.rlhf;
 
+import ai.loro.core.model.BatchScoring;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.core.LoroException;
@@ -98,7 +99,7 @@ public final class ClassifierReward implements RewardFunction, AutoCloseable {
         if (response.isEmpty() || ids.length == 0) {
             return 0;
         }
-        float[] logits = model.classifyRows(List.of(ids), 1)[0];
+        float[] logits = BatchScoring.classify(model, List.of(ids), 1)[0];
         double max = Double.NEGATIVE_INFINITY;
         for (float v : logits) {
             max = Math.max(max, v);

@@ -1,5 +1,6 @@
 package ai.loro.cli.quickstart;
 
+import ai.loro.core.model.BatchScoring;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.cli.LogprobsCommand;
@@ -76,8 +77,8 @@ public final class Evaluation {
                 responseTokens += r.length;
             }
             if (sft != null && sft != model) {
-                List<float[]> lpModel = LogprobsCommand.logprobs(model, sequences);
-                List<float[]> lpSft = LogprobsCommand.logprobs(sft, sequences);
+                List<float[]> lpModel = BatchScoring.tokenLogProbs(model, sequences);
+                List<float[]> lpSft = BatchScoring.tokenLogProbs(sft, sequences);
                 for (int i = 0; i < batch.size(); i++) {
                     // logprobs[t] scores token t+1: the response's tokens are t = |prompt|-1 .. |seq|-2
                     for (int t = batch.get(i).length - 1; t < sequences.get(i).length - 1; t++) {
@@ -131,7 +132,7 @@ public final class Evaluation {
     }
 
     private static float[] score(LlamaModel rm, List<long[]> seqs) {
-        float[][] rows = rm.classifyRows(seqs, BATCH);
+        float[][] rows = BatchScoring.classify(rm, seqs, BATCH);
         float[] out = new float[rows.length];
         for (int i = 0; i < rows.length; i++) {
             out[i] = rows[i][0];

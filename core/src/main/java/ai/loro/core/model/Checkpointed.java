@@ -34,8 +34,7 @@ final class Checkpointed {
         int layers = model.config().numHiddenLayers();
         NDArray[] inputs = new NDArray[layers + 1]; // inputs[l] (B, T, H) enters layer l; inputs[L] leaves the last
         Object[][] randomStates = new Object[layers][];
-        JniUtils.setGradMode(false);
-        try {
+        try (NoGrad ng = new NoGrad()) {
             inputs[0] = model.embedding(inputIds);
             for (int l = 0; l < layers; l++) {
                 randomStates[l] = randomStates(model, l);
@@ -45,8 +44,6 @@ final class Checkpointed {
                     NDScope.unregister(inputs[l + 1]);
                 }
             }
-        } finally {
-            JniUtils.setGradMode(true);
         }
         NDArray top = inputs[layers];
         top.setRequiresGradient(true);
@@ -175,11 +172,8 @@ final class Checkpointed {
         NDArray leaf = hidden.stopGradient(); // (B, T, H), shares storage
         leaf.setRequiresGradient(true);
         NDArray flatLogp;
-        JniUtils.setGradMode(false);
-        try {
+        try (NoGrad ng = new NoGrad()) {
             flatLogp = chunkedLogProbs(model, leaf, inputIds, chunk); // (B·(T-1))
-        } finally {
-            JniUtils.setGradMode(true);
         }
         NDArray logp = flatLogp.reshape(b, t - 1);
         logp.setRequiresGradient(true);

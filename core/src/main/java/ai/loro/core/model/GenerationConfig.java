@@ -1,15 +1,15 @@
 package ai.loro.core.model;
 
+import ai.loro.core.io.JsonFields;
 import ai.loro.core.LoroException;
 import ai.loro.core.tokenizer.LoroTokenizer;
-import ai.loro.core.tokenizer.PyJson;
+import ai.loro.core.io.PyJson;
 import ai.loro.core.tokenizer.StopTokens;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -63,8 +63,9 @@ public record GenerationConfig(Long bosTokenId, List<Long> eosTokenIds, Long pad
     public static GenerationConfig parse(JsonNode root, String source, int vocabSize) {
         @SuppressWarnings("unchecked")
         Map<String, Object> fields = JSON.convertValue(root, LinkedHashMap.class);
-        return new GenerationConfig(tokenId(root, "bos_token_id", source, vocabSize), tokenIds(root, "eos_token_id", source, vocabSize),
-                tokenId(root, "pad_token_id", source, vocabSize), bool(root, "do_sample", source),
+        JsonFields f = new JsonFields(root, source);
+        return new GenerationConfig(f.optionalTokenId("bos_token_id", vocabSize), f.tokenIds("eos_token_id", vocabSize),
+                f.optionalTokenId("pad_token_id", vocabSize), f.optionalBool("do_sample"),
                 number(root, "temperature", source, 0, false, "a number >= 0"), number(root, "top_p", source, 0, true, "a number in (0, 1]"),
                 integer(root, "top_k", source, 0), integer(root, "max_new_tokens", source, 0), integer(root, "max_length", source, 1),
                 number(root, "repetition_penalty", source, 0, true, "a number > 0"), fields);
@@ -155,45 +156,9 @@ public record GenerationConfig(Long bosTokenId, List<Long> eosTokenIds, Long pad
         return v == null || v.isNull() ? null : v;
     }
 
-    private static Long checkedId(JsonNode v, String key, String source, int vocab) {
-        if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() >= vocab) {
-            throw new LoroException(source + ": '" + key + "' must be a token id in [0, " + vocab + ")"
-                    + (key.equals("eos_token_id") ? " or a list of them" : "") + ", got " + v);
-        }
-        return v.asLong();
-    }
 
-    private static Long tokenId(JsonNode root, String key, String source, int vocab) {
-        JsonNode v = field(root, key);
-        if (v != null && v.isArray()) {
-            throw new LoroException(source + ": '" + key + "' must be one token id in [0, " + vocab + "), got " + v);
-        }
-        return v == null ? null : checkedId(v, key, source, vocab);
-    }
 
-    private static List<Long> tokenIds(JsonNode root, String key, String source, int vocab) {
-        JsonNode v = field(root, key);
-        List<Long> out = new ArrayList<>();
-        if (v == null) {
-            return out;
-        }
-        if (v.isArray()) {
-            for (JsonNode e : v) {
-                out.add(checkedId(e, key, source, vocab));
-            }
-        } else {
-            out.add(checkedId(v, key, source, vocab));
-        }
-        return List.copyOf(new LinkedHashSet<>(out));
-    }
 
-    private static Boolean bool(JsonNode root, String key, String source) {
-        JsonNode v = field(root, key);
-        if (v != null && !v.isBoolean()) {
-            throw new LoroException(source + ": '" + key + "' must be true or false, got " + v);
-        }
-        return v == null ? null : v.asBoolean();
-    }
 
     /** A number above {@code min} (or equal when {@code exclusiveMin} is false); top_p is also at most 1. */
     private static Double number(JsonNode root, String key, String source, double min, boolean exclusiveMin, String allowed) {

@@ -1,5 +1,6 @@
 package ai.loro.core.model;
 
+import ai.loro.core.io.JsonFields;
 import ai.loro.core.LoroException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -114,8 +115,8 @@ public record LlamaConfig(
     }
 
     public static LlamaConfig parse(JsonNode root, String source) {
-        Fields f = new Fields(root, source);
-        String arch = f.architecture();
+        JsonFields f = new JsonFields(root, source);
+        String arch = architecture(root, source);
         int hidden = f.positiveInt("hidden_size", null);
         int heads = f.positiveInt("num_attention_heads", null);
         int layers = f.positiveInt("num_hidden_layers", null);
@@ -163,7 +164,7 @@ public record LlamaConfig(
                 throw new LoroException(source + ": rope_parameters must be an object");
             }
             if (ropeParams.has("rope_theta")) {
-                theta = new Fields(ropeParams, source + " rope_parameters").positiveDouble("rope_theta", theta);
+                theta = new JsonFields(ropeParams, source + " rope_parameters").positiveDouble("rope_theta", theta);
             }
             if (scaling == null || scaling.isNull()) {
                 scaling = ropeParams;
@@ -171,7 +172,7 @@ public record LlamaConfig(
         }
         RopeScaling rope = parseRopeScaling(scaling, source);
         Long bos = f.optionalTokenId("bos_token_id", vocab);
-        List<Long> eos = f.tokenIdList("eos_token_id", vocab);
+        List<Long> eos = f.tokenIds("eos_token_id", vocab);
         Long pad = f.optionalTokenId("pad_token_id", vocab);
         double initRange = f.positiveDouble("initializer_range", 0.02);
         int labels = 0;
@@ -192,7 +193,7 @@ public record LlamaConfig(
         if (!node.isObject()) {
             throw new LoroException(source + ": rope_scaling must be an object or null");
         }
-        Fields f = new Fields(node, source + " rope_scaling");
+        JsonFields f = new JsonFields(node, source + " rope_scaling");
         String type = node.has("rope_type") ? f.string("rope_type", "default") : f.string("type", "default");
         switch (type) {
             case "default":
@@ -319,127 +320,26 @@ public record LlamaConfig(
     }
 
     /** Typed access to JSON fields with one-line errors that name the file and key. */
-    private static final class Fields {
-        private final JsonNode node;
-        private final String source;
-
-        Fields(JsonNode node, String source) {
-            this.node = node;
-            this.source = source;
+private static String architecture(JsonNode node, String source) {
+        JsonNode a = node.get("architectures");
+        String arch;
+        if (a == null || a.isNull()) {
+            String type = node.path("model_type").asText("");
+            arch = switch (type) {
+                case "llama" -> "LlamaForCausalLM";
+                case "mistral" -> "MistralForCausalLM";
+                case "qwen2" -> "Qwen2ForCausalLM";
+                default -> throw new LoroException(source + ": missing 'architectures' (allowed: " + ARCHITECTURES + ")");
+            };
+        } else if (a.isArray() && a.size() >= 1 && a.get(0).isTextual()) {
+            arch = a.get(0).asText();
+        } else {
+            throw new LoroException(source + ": 'architectures' must be a list of class names");
         }
-
-        boolean has(String key) {
-            return node.has(key);
+        if (!ARCHITECTURES.contains(arch)) {
+            throw new LoroException(source + ": architecture '" + arch + "' is not supported (allowed: "
+                    + String.join(", ", ARCHITECTURES) + ")");
         }
-
-        String architecture() {
-            JsonNode a = node.get("architectures");
-            String arch;
-            if (a == null || a.isNull()) {
-                String type = node.path("model_type").asText("");
-                arch = switch (type) {
-                    case "llama" -> "LlamaForCausalLM";
-                    case "mistral" -> "MistralForCausalLM";
-                    case "qwen2" -> "Qwen2ForCausalLM";
-                    default -> throw new LoroException(source + ": missing 'architectures' (allowed: " + ARCHITECTURES + ")");
-                };
-            } else if (a.isArray() && a.size() >= 1 && a.get(0).isTextual()) {
-                arch = a.get(0).asText();
-            } else {
-                throw new LoroException(source + ": 'architectures' must be a list of class names");
-            }
-            if (!ARCHITECTURES.contains(arch)) {
-                throw new LoroException(source + ": architecture '" + arch + "' is not supported (allowed: "
-                        + String.join(", ", ARCHITECTURES) + ")");
-            }
-            return arch;
-        }
-
-        private JsonNode required(String key) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                throw new LoroException(source + ": missing required key '" + key + "'");
-            }
-            return v;
-        }
-
-        int positiveInt(String key, Integer dflt) {
-            JsonNode v = node.get(key);
-            if ((v == null || v.isNull()) && dflt != null) {
-                return dflt;
-            }
-            v = required(key);
-            if (!v.canConvertToInt() || !v.isIntegralNumber() || v.asInt() <= 0) {
-                throw new LoroException(source + ": '" + key + "' must be a positive integer, got " + v);
-            }
-            return v.asInt();
-        }
-
-        Integer optionalPositiveInt(String key) {
-            JsonNode v = node.get(key);
-            return v == null || v.isNull() ? null : positiveInt(key, null);
-        }
-
-        double positiveDouble(String key, Double dflt) {
-            JsonNode v = node.get(key);
-            if ((v == null || v.isNull()) && dflt != null) {
-                return dflt;
-            }
-            v = required(key);
-            if (!v.isNumber() || !(v.asDouble() > 0) || Double.isInfinite(v.asDouble())) {
-                throw new LoroException(source + ": '" + key + "' must be a positive number, got " + v);
-            }
-            return v.asDouble();
-        }
-
-        boolean bool(String key, boolean dflt) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isBoolean()) {
-                throw new LoroException(source + ": '" + key + "' must be true or false, got " + v);
-            }
-            return v.asBoolean();
-        }
-
-        String string(String key, String dflt) {
-            JsonNode v = node.get(key);
-            if (v == null || v.isNull()) {
-                return dflt;
-            }
-            if (!v.isTextual()) {
-                throw new LoroException(source + ": '" + key + "' must be a string, got " + v);
-            }
-            return v.asText();
-        }
-
-        private long tokenId(JsonNode v, String key, int vocab) {
-            if (!v.isIntegralNumber() || v.asLong() < 0 || v.asLong() >= vocab) {
-                throw new LoroException(source + ": '" + key + "' must be a token id in [0, " + vocab + "), got " + v);
-            }
-            return v.asLong();
-        }
-
-        Long optionalTokenId(String key, int vocab) {
-            JsonNode v = node.get(key);
-            return v == null || v.isNull() ? null : tokenId(v, key, vocab);
-        }
-
-        List<Long> tokenIdList(String key, int vocab) {
-            JsonNode v = node.get(key);
-            List<Long> out = new ArrayList<>();
-            if (v == null || v.isNull()) {
-                return List.of();
-            }
-            if (v.isArray()) {
-                for (JsonNode e : v) {
-                    out.add(tokenId(e, key, vocab));
-                }
-            } else {
-                out.add(tokenId(v, key, vocab));
-            }
-            return List.copyOf(out);
-        }
+        return arch;
     }
 }

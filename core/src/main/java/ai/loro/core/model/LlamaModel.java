@@ -274,6 +274,17 @@ public final class LlamaModel implements AutoCloseable {
         return adaptersEnabled;
     }
 
+    /** {@code body}'s result computed with the adapters off (the reference model), the previous state restored. */
+    public <T> T withAdaptersOff(java.util.function.Supplier<T> body) {
+        boolean previous = adaptersEnabled;
+        adaptersEnabled = false;
+        try {
+            return body.get();
+        } finally {
+            adaptersEnabled = previous;
+        }
+    }
+
     /**
      * Activation checkpointing (Chen et al. 2016, "Training Deep Nets with Sublinear Memory Cost";
      * transformers' {@code gradient_checkpointing}): a forward pass under autograd keeps only each
@@ -449,44 +460,6 @@ public final class LlamaModel implements AutoCloseable {
         return LossOps.widen(Linear.linear(pooled, score).singletonOrThrow()); // fp32 scores from an fp16 model
     }
 
-    /**
-     * Classifier scores of whole token rows, for scoring outside training: batches of up to
-     * {@code batchSize} rows, right-padded and masked, autograd off. Returns (rows, labels).
-     */
-    public float[][] classifyRows(java.util.List<long[]> rows, int batchSize) {
-        float[][] out = new float[rows.size()][];
-        boolean grad = JniUtils.isGradMode();
-        JniUtils.setGradMode(false);
-        try {
-            for (int from = 0; from < rows.size(); from += batchSize) {
-                int to = Math.min(rows.size(), from + batchSize);
-                int t = 0;
-                for (int i = from; i < to; i++) {
-                    t = Math.max(t, rows.get(i).length);
-                }
-                long[] ids = new long[(to - from) * t]; // padding id 0: masked out, never read
-                long[] mask = new long[ids.length];
-                for (int i = from; i < to; i++) {
-                    long[] r = rows.get(i);
-                    System.arraycopy(r, 0, ids, (i - from) * t, r.length);
-                    Arrays.fill(mask, (i - from) * t, (i - from) * t + r.length, 1L);
-                }
-                try (NDScope scope = new NDScope(); NDManager m = manager.newSubManager()) {
-                    scope.suppressNotUsedWarning();
-                    NDArray maskArr = m.create(mask, new Shape(to - from, t));
-                    float[] flat = classify(hiddenStates(m.create(ids, new Shape(to - from, t)), maskArr, null), maskArr)
-                            .toType(DataType.FLOAT32, false).toFloatArray(); // (rows, labels)
-                    int labels = flat.length / (to - from);
-                    for (int i = from; i < to; i++) {
-                        out[i] = Arrays.copyOfRange(flat, (i - from) * labels, (i - from + 1) * labels);
-                    }
-                }
-            }
-        } finally {
-            JniUtils.setGradMode(grad);
-        }
-        return out;
-    }
 
     /**
      * {@code out[b, t] = log p(ids[b, t+1] | ids[b, ..t])} from final-norm hidden states, in at least fp32.

@@ -1,5 +1,6 @@
 package ai.loro.core.tokenizer;
 
+import ai.loro.core.io.JsonFields;
 import ai.loro.core.LoroException;
 
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
@@ -80,8 +81,8 @@ public final class LoroTokenizer implements AutoCloseable {
             }
         }
         this.additionalSpecialTokens = List.copyOf(extra);
-        Boolean ab = bool(config, "add_bos_token", cf);
-        Boolean ae = bool(config, "add_eos_token", cf);
+        Boolean ab = new JsonFields(config, cf).optionalBool("add_bos_token");
+        Boolean ae = new JsonFields(config, cf).optionalBool("add_eos_token");
         JsonNode cls = config.get("tokenizer_class");
         boolean llama = cls != null && cls.isTextual() && LLAMA_CLASSES.contains(cls.asText());
         if (ab != null || ae != null || llama) {
@@ -289,16 +290,6 @@ public final class LoroTokenizer implements AutoCloseable {
         return tokenText(config.get(key), key, file);
     }
 
-    private static Boolean bool(JsonNode config, String key, String file) {
-        JsonNode n = config.get(key);
-        if (n == null || n.isNull()) {
-            return null;
-        }
-        if (!n.isBoolean()) {
-            throw new LoroException(file + ": " + key + " must be true or false, got " + LoroException.oneLine(n.toString(), 60));
-        }
-        return n.asBoolean();
-    }
 
     /**
      * Token ids of text. Never truncates or pads. {@code addSpecialTokens=false} adds nothing (no BOS);

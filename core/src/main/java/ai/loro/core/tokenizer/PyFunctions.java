@@ -1,5 +1,6 @@
 package ai.loro.core.tokenizer;
 
+import ai.loro.core.io.PyJson;
 import com.hubspot.jinjava.interpret.JinjavaInterpreter;
 import com.hubspot.jinjava.lib.filter.Filter;
 import com.hubspot.jinjava.lib.tag.Tag;

@@ -1,5 +1,6 @@
 package ai.loro.core.train;
 
+import ai.loro.core.model.NoGrad;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;

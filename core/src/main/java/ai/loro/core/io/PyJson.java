@@ -1,4 +1,4 @@
-package ai.loro.core.tokenizer;
+package ai.loro.core.io;
 
 import java.lang.reflect.Array;
 import java.math.BigDecimal;
@@ -102,8 +102,17 @@ public final class PyJson {
                 list.add(Array.get(v, i));
             }
             write(sb, list, indent, level);
-        } else if (v instanceof ChatMessage m) {
-            write(sb, Map.of("role", m.role(), "content", m.content()), indent, level);
+        } else if (v instanceof Record r) {
+            // a record (e.g. a chat message) as the dict of its components, in declaration order
+            Map<String, Object> fields = new java.util.LinkedHashMap<>();
+            for (java.lang.reflect.RecordComponent c : r.getClass().getRecordComponents()) {
+                try {
+                    fields.put(c.getName(), c.getAccessor().invoke(r));
+                } catch (ReflectiveOperationException e) {
+                    throw new IllegalStateException(e);
+                }
+            }
+            write(sb, fields, indent, level);
         } else {
             string(sb, v.toString());
         }
