@@ -1,10 +1,6 @@
 package ai.loro.cli;
 
 import ai.loro.core.model.BatchScoring;
-import ai.djl.ndarray.NDArray;
-import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
-import ai.djl.ndarray.types.Shape;
 import ai.loro.core.LoroException;
 import ai.loro.core.io.Jsonl;
 import ai.loro.core.model.LlamaModel;

@@ -3,7 +3,6 @@ package ai.loro.cli.quickstart;
 import ai.loro.core.model.BatchScoring;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
-import ai.loro.cli.LogprobsCommand;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.model.LlamaModel;

@@ -1,6 +1,5 @@
 package ai.loro.core.io;
 
-import ai.loro.core.LoroException;
 import java.util.LinkedHashMap;
 import java.util.Map;
 

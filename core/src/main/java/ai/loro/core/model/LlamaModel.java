@@ -3,7 +3,6 @@ package ai.loro.core.model;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
-import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.index.NDIndex;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
@@ -12,8 +11,6 @@ import ai.djl.nn.core.Embedding;
 import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.LoroException;
-import ai.loro.core.io.Checkpoint;
-import ai.loro.core.io.TensorInfo;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.quant.Quantization;
 import ai.loro.core.quant.QuantizedWeight;
@@ -108,7 +105,7 @@ public final class LlamaModel implements AutoCloseable {
 
     /** Loads a Hugging Face checkpoint directory (config.json + safetensors), widening to {@code dtype}. */
     public static LlamaModel load(Path dir, DataType dtype, Device device) {
-        return load(dir, LlamaConfig.read(dir), dtype, device, null);
+        return ModelLoader.load(dir, LlamaConfig.read(dir), dtype, device, null);
     }
 
     /**
@@ -121,63 +118,12 @@ public final class LlamaModel implements AutoCloseable {
         LlamaConfig config = base.asSequenceClassifier(numLabels);
         boolean hasScore = base.isSequenceClassifier() && base.numLabels() == numLabels;
         Map<String, float[]> fresh = hasScore ? Map.of() : Map.of(HfNames.SCORE, ModelInit.randomWeights(config, seed).get(HfNames.SCORE));
-        return load(dir, config, dtype, device, fresh);
-    }
-
-    private static LlamaModel load(Path dir, LlamaConfig config, DataType dtype, Device device, Map<String, float[]> fresh) {
-        Map<String, long[]> expected = HfNames.expectedTensors(config);
-        NDManager manager = NDManager.newBaseManager(device);
-        try (Checkpoint ckpt = Checkpoint.open(dir)) {
-            for (String name : ckpt.names()) {
-                boolean ignorable = name.equals(HfNames.LM_HEAD) && (config.tieWordEmbeddings() || config.isSequenceClassifier())
-                        || name.equals(HfNames.SCORE) && fresh != null && fresh.containsKey(name);
-                if (!expected.containsKey(name) && !ignorable && !name.endsWith(".rotary_emb.inv_freq")) {
-                    throw new LoroException(dir + ": unexpected tensor '" + name + "' for " + config.architecture()
-                            + " (a different architecture or a layer count that disagrees with config.json)");
-                }
-            }
-            for (Map.Entry<String, long[]> e : expected.entrySet()) {
-                if (fresh != null && fresh.containsKey(e.getKey())) {
-                    continue;
-                }
-                if (!ckpt.contains(e.getKey())) {
-                    throw new LoroException(dir + ": missing tensor '" + e.getKey() + "' required by config.json");
-                }
-                TensorInfo info = ckpt.info(e.getKey());
-                if (!Arrays.equals(info.shape(), e.getValue())) {
-                    throw new LoroException(dir + ": tensor '" + e.getKey() + "' has shape " + Arrays.toString(info.shape())
-                            + " but config.json implies " + Arrays.toString(e.getValue()));
-                }
-            }
-            return create(config, dtype, device, name -> fresh != null && fresh.containsKey(name)
-                    ? hostArray(manager, fresh.get(name), expected.get(name), dtype)
-                    : ckpt.load(name, manager, dtype), manager);
-        } catch (RuntimeException e) {
-            manager.close();
-            throw e;
-        }
-    }
-
-    private static NDArray hostArray(NDManager manager, float[] values, long[] shape, DataType dtype) {
-        NDArray a = manager.create(values, new Shape(shape));
-        NDArray t = a.toType(dtype, false);
-        if (t != a) {
-            a.close();
-        }
-        return t;
+        return ModelLoader.load(dir, config, dtype, device, fresh);
     }
 
     /** A model with the given host weights (HF names → row-major floats), e.g. from {@link ModelInit}. */
     public static LlamaModel fromHost(LlamaConfig config, Map<String, float[]> weights, DataType dtype, Device device) {
-        NDManager manager = NDManager.newBaseManager(device);
-        Map<String, long[]> expected = HfNames.expectedTensors(config);
-        return create(config, dtype, device, name -> {
-            float[] w = weights.get(name);
-            if (w == null) {
-                throw new LoroException("missing tensor '" + name + "'");
-            }
-            return hostArray(manager, w, expected.get(name), dtype);
-        }, manager);
+        return ModelLoader.fromHost(config, weights, dtype, device);
     }
 
     public LlamaConfig config() {
