@@ -1,5 +1,6 @@
 package ai.loro.cli;
 
+import ai.loro.core.io.AtomicFiles;
 import ai.djl.Device;
 import ai.djl.ndarray.types.DataType;
 import ai.loro.cli.quickstart.Evaluation;
@@ -92,17 +93,17 @@ final class QuickstartCommand implements Callable<Integer> {
         } else {
             Files.createDirectories(out);
             for (String part : RUN_PARTS) {
-                deleteTree(out.resolve(part));
+                AtomicFiles.deleteTreeOrFail(out.resolve(part));
             }
             Path init = out.resolve("init");
             Path tokDir = out.resolve("init-tokenizer");
-            deleteTree(tokDir);
+            AtomicFiles.deleteTreeOrFail(tokDir);
             TinyTokenizers.writeByteLevel(tokDir, "chatml");
             try (LoroTokenizer tok = LoroTokenizer.load(tokDir)) {
                 config = LlamaConfig.parse(shape(tok), "quickstart config");
             }
             InitModelCommand.write(config, init, tokDir, seed, "F32");
-            deleteTree(tokDir);
+            AtomicFiles.deleteTreeOrFail(tokDir);
             say("1. model    %s: %,d parameters (hidden %d, %d layers), byte-level tokenizer with a ChatML template, random weights",
                     init, config.parameterCount(), config.hiddenSize(), config.numHiddenLayers());
 
@@ -145,7 +146,7 @@ final class QuickstartCommand implements Callable<Integer> {
         System.out.print(table);
 
         ObjectNode results = results(config, sizes, heldOutWords.size(), rows, rm, runs, (System.nanoTime() - t0) / 1e9);
-        ModelWriter.writeAtomically(out.resolve("results.json"), results.toPrettyString() + "\n");
+        AtomicFiles.writeString(out.resolve("results.json"), results.toPrettyString() + "\n");
         Path report = QuickstartReport.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
         say("5. report   %s (loss and reward curves, this table); results.json beside it; total %.0f s", report,
                 (System.nanoTime() - t0) / 1e9);
@@ -268,11 +269,4 @@ final class QuickstartCommand implements Callable<Integer> {
         System.out.println(String.format(Locale.ROOT, fmt, args));
     }
 
-    static void deleteTree(Path p) throws IOException {
-        if (Files.exists(p)) {
-            try (var s = Files.walk(p)) {
-                s.sorted(java.util.Comparator.reverseOrder()).forEach(f -> f.toFile().delete());
-            }
-        }
-    }
 }

@@ -5,7 +5,10 @@ import ai.loro.core.io.HubCache;
 import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeLoader;
+import ai.loro.core.train.Stage;
+import ai.loro.core.train.StageResult;
 import ai.loro.dpo.DpoStage;
+import ai.loro.reward.ClassifierStage;
 import ai.loro.reward.RewardStage;
 import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
@@ -51,17 +54,19 @@ final class TrainCommand implements Callable<Integer> {
 
     /** Runs one stage; returns the full model it produced for later stages (merged, or fully fine-tuned). */
     static Path runStage(Recipe r) {
+        return stage(r).run(r, System.out).fullModel();
+    }
+
+    /** The stage a recipe runs: its {@code stage:}, and for {@code reward} with {@code num_labels > 1} the classifier. */
+    static Stage stage(Recipe r) {
         return switch (r.stage()) {
-            case SFT -> {
-                SftStage.Result res = SftStage.run(r, System.out);
-                yield res.merged() != null ? res.merged() : res.model();
-            }
-            case REWARD -> RewardStage.run(r, System.out).model();
-            case DPO -> {
-                DpoStage.Result res = DpoStage.run(r, System.out);
-                yield res.merged() != null ? res.merged() : res.model();
-            }
-            case PPO -> PpoStage.run(r, System.out).merged();
+            case SFT -> SftStage::run;
+            case REWARD -> r.reward().numLabels() > 1 ? ClassifierStage::run : RewardStage::run;
+            case DPO -> DpoStage::run;
+            case PPO -> (recipe, log) -> {
+                PpoStage.Result res = PpoStage.run(recipe, log); // PPO runs a loop of its own: no TrainLoop result
+                return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
+            };
         };
     }
 

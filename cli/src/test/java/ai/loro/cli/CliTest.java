@@ -67,8 +67,26 @@ class CliTest {
         assertEquals(second.get("input_ids").size() - 1, second.get("logprobs").size());
         assertEquals(256, second.get("input_ids").get(0).asInt()); // BOS from the tokenizer
         assertEquals(0, json.readTree(lines.get(2)).get("logprobs").size());
-        for (JsonNode v : first.get("logprobs")) {
-            assertTrue(v.asDouble() < 0);
+        // each value is log_softmax(logits[t])[ids[t+1]], recomputed here in double from the model's raw logits
+        long[] ids = {1, 2, 3, 4, 5};
+        float[] logits;
+        int vocab;
+        try (ai.loro.core.model.LlamaModel m = ai.loro.core.model.LlamaModel.load(model, ai.djl.ndarray.types.DataType.FLOAT32,
+                ai.djl.Device.cpu()); ai.djl.ndarray.NDManager nd = m.manager().newSubManager()) {
+            vocab = m.config().vocabSize();
+            logits = m.forward(nd.create(ids, new ai.djl.ndarray.types.Shape(1, ids.length)), null, null).toFloatArray();
+        }
+        for (int t = 0; t < ids.length - 1; t++) {
+            double max = Double.NEGATIVE_INFINITY;
+            for (int v = 0; v < vocab; v++) {
+                max = Math.max(max, logits[t * vocab + v]);
+            }
+            double sum = 0;
+            for (int v = 0; v < vocab; v++) {
+                sum += Math.exp(logits[t * vocab + v] - max);
+            }
+            double expected = logits[t * vocab + (int) ids[t + 1]] - max - Math.log(sum);
+            assertEquals(expected, first.get("logprobs").get(t).asDouble(), 1e-5, "position " + t);
         }
         // batching does not change the numbers
         Path one = tmp.resolve("one.jsonl");

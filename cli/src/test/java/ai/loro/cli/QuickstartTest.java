@@ -4,12 +4,20 @@ import static org.junit.jupiter.api.Assertions.*;
 
 import ai.loro.cli.quickstart.Evaluation;
 import ai.loro.cli.quickstart.ShiftWorld;
+import ai.djl.Device;
+import ai.djl.ndarray.types.DataType;
+import ai.loro.core.generate.Generator;
+import ai.loro.core.generate.SamplingParams;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.tokenizer.LoroTokenizer;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -38,20 +46,28 @@ class QuickstartTest {
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(32, res.path("held_out_words").asInt());
         assertEquals(4, res.path("stages").size());
+        List<String> words = new ArrayList<>();
+        for (String line : Files.readAllLines(out.resolve("data/heldout.jsonl"))) {
+            words.add(new ObjectMapper().readTree(line).path("prompt").asText());
+        }
+        List<String> table = r.out().lines().toList();
         for (JsonNode s : res.path("stages")) {
-            for (String k : List.of("greedy_accuracy", "sampled_accuracy")) {
-                double v = s.path(k).asDouble(-1);
-                assertTrue(v >= 0 && v <= 1, s.toString());
-                // accuracies are counts over 32 words
-                assertEquals(0, Math.abs(v * 32 - Math.rint(v * 32)), 1e-9, s.toString());
-            }
+            String stage = s.path("stage").asText();
+            // greedy decoding is deterministic: the column is the count of held-out words this model gets right
+            assertEquals(greedyRight(modelOf(out, stage), words) / 32.0, s.path("greedy_accuracy").asDouble(-1), 0.0, s.toString());
+            double sampled = s.path("sampled_accuracy").asDouble(-1);
+            assertEquals(0, Math.abs(sampled * 32 - Math.rint(sampled * 32)), 1e-9, s.toString()); // a count over 32 words
+            String row = table.stream().filter(l -> l.startsWith(stage + " ")).findFirst().orElseThrow();
+            assertEquals(List.of(String.format(Locale.ROOT, "%.3f", s.path("greedy_accuracy").asDouble()),
+                    String.format(Locale.ROOT, "%.3f", sampled)), List.of(row.split(" +")).subList(1, 3), row);
             assertTrue(s.path("seconds").asDouble() > 0, s.toString());
         }
         JsonNode sft = res.path("stages").get(1);
         assertEquals("sft", sft.path("stage").asText());
         assertEquals(0.0, sft.path("kl_to_sft").asDouble(-1), "the SFT model is the KL reference");
         double rmAcc = res.path("reward_model").path("held_out_pairwise_accuracy").asDouble(-1);
-        assertTrue(rmAcc >= 0 && rmAcc <= 1);
+        assertEquals(0, Math.abs(rmAcc * 32 - Math.rint(rmAcc * 32)), 1e-9, "a count over 32 pairs: " + rmAcc);
+        assertTrue(r.out().contains(String.format(Locale.ROOT, "reward model: held-out pairwise accuracy %.3f,", rmAcc)), r.out());
 
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<table>") && html.contains("Held-out results"), "report table");
@@ -186,6 +202,28 @@ class QuickstartTest {
                 assertEquals(self.sampledAccuracy(), row.sampledAccuracy());
                 assertTrue(row.meanResponseTokens() > 0 && row.meanResponseTokens() <= 6);
             }
+        }
+    }
+
+    /** The stage's full model in the run folder: merged when the stage trained an adapter. */
+    static Path modelOf(Path out, String stage) {
+        Path merged = out.resolve(stage).resolve("merged");
+        return Files.isDirectory(merged) ? merged : out.resolve(stage).resolve("model");
+    }
+
+    /** How many of {@code words} the model answers right with greedy decoding (recounted here, word by word). */
+    static int greedyRight(Path modelDir, List<String> words) {
+        try (LlamaModel model = LlamaModel.load(modelDir, DataType.FLOAT32, Device.cpu());
+             LoroTokenizer tok = LoroTokenizer.load(modelDir)) {
+            Generator gen = new Generator(model, Set.of(tok.eosId()), t -> tok.decode(t, true));
+            // one batch of all words, as the quickstart's evaluation decodes them (batches of up to 64)
+            List<Generator.Result> answers = gen.generate(Evaluation.prompts(tok, words),
+                    SamplingParams.greedy(ShiftWorld.WORD_LENGTH + 4));
+            int right = 0;
+            for (int i = 0; i < words.size(); i++) {
+                right += ShiftWorld.isCorrect(words.get(i), answers.get(i).text()) ? 1 : 0;
+            }
+            return right;
         }
     }
 }

@@ -27,7 +27,8 @@ class ShippedRecipesTest {
         try (Stream<Path> s = Files.list(Path.of("../recipes/shapes"))) {
             shapes = s.filter(p -> p.toString().endsWith(".json")).sorted().toList();
         }
-        assertTrue(shapes.size() >= 6, shapes.toString());
+        assertEquals(List.of("chat-23m.json", "llama-3.2-1b.json", "llama-42m.json", "tiny.json", "tinyllama-1.1b.json",
+                "vocab128k-tiny.json"), shapes.stream().map(p -> p.getFileName().toString()).toList());
         java.util.Map<String, Long> counts = new java.util.HashMap<>();
         for (Path p : shapes) {
             com.fasterxml.jackson.databind.node.ObjectNode json = (com.fasterxml.jackson.databind.node.ObjectNode)
@@ -38,13 +39,22 @@ class ShippedRecipesTest {
         assertEquals(1_100_048_384L, counts.get("tinyllama-1.1b.json"));
     }
 
+    /** Every shipped recipe and pipeline, sorted as {@code Files.walk} paths sort. */
+    static final List<String> SHIPPED = List.of("alpaca-lora.yaml", "alpaca-style/pipeline.yaml", "bench/ppo-chat-23m.yaml",
+            "classifier.yaml", "dpo-style/pipeline.yaml", "dpo-style/sft.yaml", "dpo.yaml", "hh-rlhf-reward.yaml",
+            "oasst-reward.yaml", "oasst-style/pipeline.yaml", "oasst-style/ppo.yaml", "oasst-style/reward.yaml",
+            "oasst-style/sft.yaml", "openorca-lora.yaml", "ppo.yaml", "qlora.yaml", "quickstart/dpo.yaml",
+            "quickstart/pipeline.yaml", "quickstart/ppo.yaml", "quickstart/pretrain.yaml", "quickstart/reward.yaml",
+            "quickstart/sft.yaml");
+
     @Test
     void everyShippedRecipeValidates() throws Exception {
         List<Path> files;
         try (Stream<Path> s = Files.walk(Path.of("../recipes"))) {
             files = s.filter(p -> p.toString().endsWith(".yaml")).sorted().toList();
         }
-        assertTrue(files.size() >= 20, "recipes found: " + files);
+        // the exact list: a recipe that vanishes (or a new one nobody added here) fails the test
+        assertEquals(SHIPPED, files.stream().map(p -> Path.of("../recipes").relativize(p).toString().replace('\\', '/')).toList());
         int stages = 0;
         for (Path f : files) {
             if (Pipeline.isPipeline(f)) {
@@ -58,7 +68,8 @@ class ShippedRecipesTest {
                 stages++;
             }
         }
-        assertTrue(stages >= files.size() - 4, "stages validated: " + stages);
+        // 18 single-stage recipes, and the pipelines' 1 + 2 + 3 + 5 stages
+        assertEquals(18 + 1 + 2 + 3 + 5, stages, "stages validated");
     }
 
     private static void check(Recipe r, Path file) {

@@ -2,8 +2,14 @@ package ai.loro.cli;
 
 import static org.junit.jupiter.api.Assertions.*;
 
+import ai.loro.core.recipe.Recipe;
+import ai.loro.core.recipe.RecipeLoader;
+import ai.loro.core.train.StageResult;
+import ai.loro.reward.ClassifierStage;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import java.io.OutputStream;
+import java.io.PrintStream;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -174,8 +180,8 @@ class TrainPreferenceTest {
                 "bad.jsonl:1");
     }
 
-    @Test
-    void classifierWithSeveralLabelsReportsAccuracyAndConfusion() throws Exception {
+    /** tmp/sentiment.jsonl: 40 texts labelled pos or neg. */
+    static synchronized void sentimentData() throws Exception {
         StringBuilder sb = new StringBuilder();
         String[] pos = {"I love %s!", "Great %s, thanks."};
         String[] neg = {"I hate %s.", "Awful %s, broken."};
@@ -186,6 +192,11 @@ class TrainPreferenceTest {
                     String.format((good ? pos : neg)[(i / 2) % 2], t), good ? "pos" : "neg"));
         }
         Files.writeString(tmp.resolve("sentiment.jsonl"), sb.toString());
+    }
+
+    @Test
+    void classifierWithSeveralLabelsReportsAccuracyAndConfusion() throws Exception {
+        sentimentData();
         Path r = recipe("cls", "reward", "sentiment.jsonl", "classification",
                 "max_steps: 20\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n");
         CliTest.Run run = CliTest.run("train", r.toString());
@@ -208,5 +219,27 @@ class TrainPreferenceTest {
         Files.writeString(tmp.resolve("badlabel.jsonl"), "{\"text\": \"x\", \"label\": \"maybe\"}\n");
         CliTest.assertOneLineError(CliTest.run("train", recipe("badlabel", "reward", "badlabel.jsonl", "classification",
                 "max_steps: 1\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n").toString()), "badlabel.jsonl:1");
+    }
+
+    /**
+     * The classifier's evaluation runs with adapter dropout off, however high the recipe's dropout:
+     * the loop's evaluation after the last step and the held-out report after training (two
+     * evaluations of the same weights) agree exactly. With dropout left on during the loop's
+     * evaluation, its loss is a noisy draw and differs.
+     */
+    @Test
+    void classifierEvaluatesWithDropoutOff() throws Exception {
+        sentimentData();
+        Path r = recipe("cls-dropout", "reward", "sentiment.jsonl", "classification",
+                "max_steps: 6\neval_steps: 3\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n");
+        Recipe recipe = RecipeLoader.load(r, List.of("adapter.dropout=0.5", "learning_rate=0.05"));
+        StageResult result = ClassifierStage.run(recipe, new PrintStream(OutputStream.nullOutputStream()));
+        List<JsonNode> evals = metrics(tmp.resolve("runs/cls-dropout"), "eval");
+        assertEquals(List.of(3, 6), evals.stream().map(e -> e.get("step").asInt()).toList());
+        JsonNode last = evals.get(1);
+        assertEquals(result.metrics().get("loss"), last.get("loss").asDouble(), 1e-12, last.toString());
+        assertEquals(result.metrics().get("accuracy"), last.get("accuracy").asDouble(), 0.0, last.toString());
+        JsonNode confusion = new ObjectMapper().readTree(tmp.resolve("runs/cls-dropout/confusion.json").toFile());
+        assertEquals(result.metrics().get("accuracy"), confusion.get("accuracy").asDouble(), 0.0);
     }
 }

@@ -10,13 +10,11 @@ import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
-import ai.loro.core.train.AdamW;
-import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
-import ai.loro.core.train.Schedule;
-import ai.loro.core.train.TrainConfig;
+import ai.loro.core.train.RecipeTraining;
+import ai.loro.core.train.StageResult;
 import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.Batch;
 import ai.loro.datasets.PreferenceBatch;
@@ -25,9 +23,11 @@ import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
 import java.nio.file.Path;
+import java.util.Arrays;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023) and its variants (cDPO, IPO, hinge,
@@ -38,97 +38,73 @@ import java.util.Map;
 public final class DpoStage {
     private DpoStage() {}
 
-    public record Result(Path adapter, Path model, Path merged, TrainLoop.Result training) {}
-
-    public static Result run(Recipe r, PrintStream log) {
-        Path out = r.outputDir();
+    /** Where the run's artifacts are: {@code adapter} (and {@code merged}) with LoRA, else {@code model}. */
+    public static StageResult run(Recipe r, PrintStream log) {
         RecipeTraining.prepareOutput(r);
         Recipe.Dpo cfg = r.dpo();
         DpoLoss.Options options = new DpoLoss.Options(cfg.beta(), cfg.lossType(), cfg.labelSmoothing(),
                 cfg.rpoAlpha().isPresent() ? cfg.rpoAlpha().getAsDouble() : null);
         // ---- setup
-        LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
-        PreferenceData data = PreferenceData.load(r, tokenizer, log);
-        Device device = RecipeTraining.device(r);
-        LlamaModel policy = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device);
-        RecipeTraining.prepareModel(policy, r, log); // quantize, gradient_checkpointing (before the adapter attaches)
-        boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
-        // the reference: the base itself with the adapter off (no second copy), unless one is named;
-        // full fine-tuning changes the base, so it needs its own frozen copy
-        Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
-        LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, RecipeTraining.computeDtype(r), device);
-        LoraAdapter adapter = RecipeAdapters.attach(policy, r);
-        Map<String, NDArray> trainable;
-        if (lora) {
-            trainable = adapter.parameters();
-        } else {
-            trainable = new LinkedHashMap<>(policy.parameters());
-        }
-        RefLogProbs ref = new RefLogProbs(policy, reference, cfg.precomputeRefLogProbs());
-        if (cfg.precomputeRefLogProbs()) {
-            log.printf("reference log-probs: computed once per pair and cached (%d training pairs)%n", data.trainPairs().size());
-        }
-        int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
-        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
-        Schedule schedule = RecipeTraining.schedule(r, steps);
-        TrainConfig config = RecipeTraining.config(r, steps, !data.validation().isEmpty());
-        log.printf("DPO (%s, beta %s%s) on %s: %,d trainable parameters (%s), reference = %s; %d steps of %d x %d pairs%n",
-                options.type().trlName(), cfg.beta(), options.rpoAlpha() != null ? ", rpo_alpha " + options.rpoAlpha() : "",
-                r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
-                lora ? "LoRA r=" + r.adapter().r() : "full fine-tuning",
-                refPath == null ? "the base with the adapter off" : refPath.toString(), steps, r.gradientAccumulationSteps(),
-                r.microBatchSize());
-        if (options.rpoAlpha() == null && options.type() == DpoLoss.Type.SIGMOID) {
-            log.println("note: plain sigmoid DPO can lower the chosen responses' likelihood until the policy collapses;"
-                    + " watch logps/chosen, and set dpo.rpo_alpha (e.g. 1.0) for the robust RPO objective");
-        }
-        // ---- train
-        EpochCursor<PreferenceBatch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
-        LoraAdapter dropout = adapter;
-        MicroBatchLoss loss = (m, step, micro) -> {
-            if (micro == 0 && dropout != null) {
-                dropout.setStep(step);
-            }
-            PreferenceBatch b = cursor.next();
-            DpoLoss.Result res = pairLoss(policy, ref, b, m, options);
-            return new MicroBatchLoss.Result(LossOps.times(res.loss(), b.pairs()), b.pairs(), res.metrics());
-        };
-        EvalLoss eval = (m, step) -> {
-            if (dropout != null) {
-                dropout.setTraining(false);
-            }
-            double sum = 0;
-            long pairs = 0;
-            Map<String, Double> metrics = new HashMap<>();
-            for (PreferenceBatch b : data.validation()) {
-                try (NDManager sm = m.newSubManager()) {
-                    DpoLoss.Result res = pairLoss(policy, ref, b, sm, options);
-                    sum += res.loss().toType(DataType.FLOAT64, false).getDouble() * b.pairs();
-                    pairs += b.pairs();
-                    int n = b.pairs();
-                    res.metrics().forEach((k, v) -> metrics.merge(k, v * n, Double::sum));
+        try (LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel())) {
+            PreferenceData data = PreferenceData.load(r, tokenizer, log);
+            Device device = RecipeTraining.device(r);
+            boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
+            // the reference: the base itself with the adapter off (no second copy), unless one is named;
+            // full fine-tuning changes the base, so it needs its own frozen copy
+            Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
+            // quantize, gradient_checkpointing: before the adapter attaches
+            try (LlamaModel policy = RecipeTraining.prepared(LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device),
+                         r, log);
+                 LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, RecipeTraining.computeDtype(r), device);
+                 LoraAdapter adapter = RecipeAdapters.attach(policy, r)) {
+                Map<String, NDArray> trainable = lora ? adapter.parameters() : new LinkedHashMap<>(policy.parameters());
+                RefLogProbs ref = new RefLogProbs(policy, reference, cfg.precomputeRefLogProbs());
+                if (cfg.precomputeRefLogProbs()) {
+                    log.printf("reference log-probs: computed once per pair and cached (%d training pairs)%n",
+                            data.trainPairs().size());
                 }
+                int steps = RecipeTraining.totalSteps(r, data.batchesPerEpoch());
+                log.printf("DPO (%s, beta %s%s) on %s: %,d trainable parameters (%s), reference = %s; %d steps of %d x %d pairs%n",
+                        options.type().trlName(), cfg.beta(), options.rpoAlpha() != null ? ", rpo_alpha " + options.rpoAlpha() : "",
+                        r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
+                        lora ? "LoRA r=" + r.adapter().r() : "full fine-tuning",
+                        refPath == null ? "the base with the adapter off" : refPath.toString(), steps, r.gradientAccumulationSteps(),
+                        r.microBatchSize());
+                if (options.rpoAlpha() == null && options.type() == DpoLoss.Type.SIGMOID) {
+                    log.println("note: plain sigmoid DPO can lower the chosen responses' likelihood until the policy collapses;"
+                            + " watch logps/chosen, and set dpo.rpo_alpha (e.g. 1.0) for the robust RPO objective");
+                }
+                // ---- train
+                EpochCursor<PreferenceBatch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
+                MicroBatchLoss loss = (m, step, micro) -> {
+                    PreferenceBatch b = cursor.next();
+                    DpoLoss.Result res = pairLoss(policy, ref, b, m, options);
+                    return new MicroBatchLoss.Result(LossOps.times(res.loss(), b.pairs()), b.pairs(), res.metrics());
+                };
+                EvalLoss eval = data.validation().isEmpty() ? null : (m, step) -> {
+                    double sum = 0;
+                    long pairs = 0;
+                    Map<String, Double> metrics = new HashMap<>();
+                    for (PreferenceBatch b : data.validation()) {
+                        try (NDManager sm = m.newSubManager()) {
+                            DpoLoss.Result res = pairLoss(policy, ref, b, sm, options);
+                            sum += res.loss().toType(DataType.FLOAT64, false).getDouble() * b.pairs();
+                            pairs += b.pairs();
+                            int n = b.pairs();
+                            res.metrics().forEach((k, v) -> metrics.merge(k, v * n, Double::sum));
+                        }
+                    }
+                    long total = pairs;
+                    metrics.replaceAll((k, v) -> v / total);
+                    return new EvalLoss.Result(sum, pairs, metrics);
+                };
+                TrainLoop.Result result = RecipeTraining.train(r, steps, trainable, adapter, cursor, loss, eval);
+                // ---- save
+                RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, policy, adapter, log);
+                log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(), saved.describe());
+                return new StageResult(saved.adapter(), saved.model(), saved.merged(), result, Map.of());
             }
-            long total = pairs;
-            metrics.replaceAll((k, v) -> v / total);
-            if (dropout != null) {
-                dropout.setTraining(true);
-            }
-            return new EvalLoss.Result(sum, pairs, metrics);
-        };
-        TrainLoop.Result result = new TrainLoop(config, trainable, optimizer, schedule, loss).data(cursor).eval(eval).run();
-        // ---- save
-        RecipeAdapters.Saved saved = RecipeAdapters.saveCausalLm(r, policy, adapter, log);
-        log.printf("done: %d steps, last train loss %.4f; %s%n", result.steps(), result.lastLoss(), saved.describe());
-        if (adapter != null) {
-            adapter.close();
         }
-        if (reference != null) {
-            reference.close();
-        }
-        policy.close();
-        tokenizer.close();
-        return new Result(saved.adapter(), saved.model(), saved.merged(), result);
     }
 
     /** The DPO loss of a pair batch (rows 0..P-1 chosen, P..2P-1 rejected). */
@@ -159,7 +135,7 @@ public final class DpoStage {
     static final class RefLogProbs {
         private final LlamaModel policy;
         private final LlamaModel reference;
-        private final Map<String, float[]> cache; // pair source + prompt length → {chosen, rejected}
+        private final Map<PairKey, float[]> cache; // the pair → {chosen, rejected}
 
         RefLogProbs(LlamaModel policy, LlamaModel reference, boolean precompute) {
             this.policy = policy;
@@ -205,10 +181,38 @@ public final class DpoStage {
             return seq;
         }
 
-        private static String key(PreferenceBatch pb, int pair) {
-            return pb.sources()[pair] + "#" + pb.promptLengths()[pair] + "#" + java.util.Arrays.hashCode(
-                    pb.batch().inputIds()[pb.chosenRow(pair)]) + "#" + java.util.Arrays.hashCode(
+        private static PairKey key(PreferenceBatch pb, int pair) {
+            return new PairKey(pb.sources()[pair], pb.promptLengths()[pair], pb.batch().inputIds()[pb.chosenRow(pair)],
                     pb.batch().inputIds()[pb.rejectedRow(pair)]);
+        }
+    }
+
+    /**
+     * A pair as the reference cache knows it: where it came from, its prompt length and both token
+     * rows compared element by element. The rows are the padded ones the reference scored, so a pair
+     * padded differently in another batch is scored afresh rather than given numbers of another shape.
+     * (A 32-bit hash of the rows once stood in for them: two pairs whose hashes collided shared a reference.)
+     */
+    record PairKey(String source, int promptLength, long[] chosen, long[] rejected) {
+        PairKey {
+            chosen = chosen.clone();
+            rejected = rejected.clone();
+        }
+
+        @Override
+        public boolean equals(Object o) {
+            return o instanceof PairKey k && source.equals(k.source) && promptLength == k.promptLength
+                    && Arrays.equals(chosen, k.chosen) && Arrays.equals(rejected, k.rejected);
+        }
+
+        @Override
+        public int hashCode() {
+            return Objects.hash(source, promptLength, Arrays.hashCode(chosen), Arrays.hashCode(rejected));
+        }
+
+        @Override
+        public String toString() {
+            return source + "#" + promptLength + " " + Arrays.toString(chosen) + " / " + Arrays.toString(rejected);
         }
     }
 }

@@ -12,6 +12,7 @@ import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.Projection;
+import ai.loro.core.train.TrainMode;
 import java.util.Arrays;
 import java.util.Collections;
 import java.util.HashMap;
@@ -35,7 +36,7 @@ import java.util.SplittableRandom;
  * random numbers (sampling) after the forward pass, or reseed them yourself. Activation
  * checkpointing that re-runs a forward must call {@code setStep} again before re-running.
  */
-public final class LoraAdapter implements AutoCloseable {
+public final class LoraAdapter implements AutoCloseable, TrainMode {
     /** One adapted projection. */
     public record Module(String name, int layer, HfNames.Proj proj, int rank, double alpha, double scale,
                          NDArray a, NDArray b) {
@@ -223,15 +224,18 @@ public final class LoraAdapter implements AutoCloseable {
     }
 
     /** Dropout on (training) or off (evaluation, generation). */
+    @Override
     public void setTraining(boolean training) {
         this.training = training;
     }
 
+    @Override
     public boolean isTraining() {
         return training;
     }
 
     /** Starts a step: dropout masks from now on are functions of (seed, step, module, call). */
+    @Override
     public void setStep(long step) {
         this.step = step;
         calls.clear();

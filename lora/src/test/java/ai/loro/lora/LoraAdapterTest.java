@@ -223,9 +223,17 @@ class LoraAdapterTest {
              LoraAdapter adapter = LoraAdapter.create(model, LoraConfig.of(4, 8, 0.1, "all-linear"), 3)) {
             adapter.attach(model);
             adapter.setTraining(true);
+            LoraFixtures.logProbs(model); // warm: rope tables and the like are made once, on the model's manager
+            int adapterArrays = adapter.manager().getManagedArrays().size();
+            int modelArrays = model.manager().getManagedArrays().size();
             ((BaseNDManager) adapter.manager()).cap();
-            LoraFixtures.logProbs(model);
-            LoraFixtures.logProbs(model);
+            // the cap is armed: an array attached to the adapter's manager now throws at the leaking line
+            assertThrows(IllegalStateException.class, () -> adapter.manager().create(1f));
+            for (int i = 0; i < 3; i++) {
+                LoraFixtures.logProbs(model);
+            }
+            assertEquals(adapterArrays, adapter.manager().getManagedArrays().size(), "arrays left on the adapter's manager");
+            assertEquals(modelArrays, model.manager().getManagedArrays().size(), "arrays left on the model's manager");
         }
     }
 

@@ -1,5 +1,6 @@
 package ai.loro.reward;
 
+import ai.loro.core.io.AtomicFiles;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.DataType;
@@ -10,11 +11,11 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
-import ai.loro.core.train.AdamW;
 import ai.loro.core.train.EpochCursor;
 import ai.loro.core.train.EvalLoss;
 import ai.loro.core.train.MicroBatchLoss;
 import ai.loro.core.train.RecipeTraining;
+import ai.loro.core.train.StageResult;
 import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.BadRows;
 import ai.loro.datasets.Batch;
@@ -23,8 +24,6 @@ import ai.loro.datasets.DatasetReader;
 import ai.loro.datasets.Row;
 import ai.loro.datasets.Splits;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.Merge;
-import ai.loro.lora.Peft;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
@@ -50,9 +49,12 @@ public final class ClassifierStage {
     /** A batch: right-padded ids and mask, labels. */
     record ItemBatch(long[][] ids, long[][] mask, long[] labels) {}
 
-    public record Result(Path model, double accuracy, long[][] confusion) {}
-
-    public static Result run(Recipe r, PrintStream log) {
+    /**
+     * A classifier: {@code model} the sequence-classification checkpoint (LoRA merged), {@code adapter}
+     * the PEFT adapter or null, {@code metrics} the held-out {@code accuracy} and {@code loss} (empty
+     * without a validation set; the confusion matrix is in {@code confusion.json}).
+     */
+    public static StageResult run(Recipe r, PrintStream log) {
         int n = r.reward().numLabels();
         List<String> names = r.reward().labels();
         if (!names.isEmpty() && names.size() != n) {
@@ -61,96 +63,68 @@ public final class ClassifierStage {
         Path out = r.outputDir();
         RecipeTraining.prepareOutput(r);
         // ---- setup
-        LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel());
-        long padId = Collator.padId(tokenizer);
-        List<Item> items = new ArrayList<>();
-        for (Recipe.Dataset d : r.datasets()) {
-            if (!d.type().equals("classification")) {
-                throw new LoroException(d.path() + ": reward.num_labels > 1 trains a classifier on 'classification' data"
-                        + " ({\"text\", \"label\"}), not '" + d.type() + "'");
-            }
-            BadRows bad = new BadRows(r.skipBadRowsFor(d));
-            for (Row row : DatasetReader.read(d.path(), bad)) {
-                try {
-                    items.add(item(row, tokenizer, n, names, r.sequenceLen()));
-                } catch (LoroException e) {
-                    bad.handle(e);
+        try (LoroTokenizer tokenizer = LoroTokenizer.load(r.baseModel())) {
+            long padId = Collator.padId(tokenizer);
+            List<Item> items = new ArrayList<>();
+            for (Recipe.Dataset d : r.datasets()) {
+                if (!d.type().equals("classification")) {
+                    throw new LoroException(d.path() + ": reward.num_labels > 1 trains a classifier on 'classification' data"
+                            + " ({\"text\", \"label\"}), not '" + d.type() + "'");
                 }
+                BadRows bad = new BadRows(r.skipBadRowsFor(d));
+                for (Row row : DatasetReader.read(d.path(), bad)) {
+                    try {
+                        items.add(item(row, tokenizer, n, names, r.sequenceLen()));
+                    } catch (LoroException e) {
+                        bad.handle(e);
+                    }
+                }
+                log.printf("data %s: %d labelled texts%s%n", d.path().getFileName(), items.size(),
+                        bad.count() > 0 ? ", " + bad.count() + " bad rows skipped" : "");
             }
-            log.printf("data %s: %d labelled texts%s%n", d.path().getFileName(), items.size(),
-                    bad.count() > 0 ? ", " + bad.count() + " bad rows skipped" : "");
-        }
-        Splits.Split<Item> split = Splits.split(items, r.valSetSize(), r.seed());
-        if (split.train().isEmpty()) {
-            throw new LoroException("no training texts (val_set_size " + r.valSetSize() + " of " + items.size() + ")");
-        }
-        int mb = r.microBatchSize();
-        int perEpoch = (split.train().size() + mb - 1) / mb;
-        List<ItemBatch> validation = batches(split.validation(), mb, padId);
-        ScoreModel setup = ScoreModel.setUp(r, n, log);
-        LlamaModel model = setup.model();
-        NDArray score = setup.score();
-        LoraAdapter adapter = setup.adapter();
-        boolean lora = adapter != null;
-        Map<String, NDArray> trainable = setup.trainable();
-        int steps = RecipeTraining.totalSteps(r, perEpoch);
-        AdamW optimizer = RecipeTraining.optimizer(r, trainable);
-        log.printf("classifier (%d labels) on %s: %d training / %d validation texts; %d steps%n", n,
-                r.baseModel().getFileName(), split.train().size(), split.validation().size(), steps);
-        // ---- train
-        EpochCursor<ItemBatch> cursor = new EpochCursor<>(
-                e -> batches(Splits.shuffle(split.train(), r.seed() * 1_000_003L + e), mb, padId), perEpoch);
-        LoraAdapter dropout = adapter;
-        MicroBatchLoss loss = (m, step, micro) -> {
-            if (micro == 0 && dropout != null) {
-                dropout.setStep(step);
+            Splits.Split<Item> split = Splits.split(items, r.valSetSize(), r.seed());
+            if (split.train().isEmpty()) {
+                throw new LoroException("no training texts (val_set_size " + r.valSetSize() + " of " + items.size() + ")");
             }
-            ItemBatch b = cursor.next();
-            ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits(model, b, m), m.create(b.labels()));
-            return new MicroBatchLoss.Result(LossOps.times(ce.loss(), b.labels().length), b.labels().length, ce.metrics());
-        };
-        EvalLoss eval = (m, step) -> {
-            double[] e = evaluate(model, validation, m, n, null);
-            return new EvalLoss.Result(e[0], (long) e[2], Map.of("accuracy", e[1] / e[2]));
-        };
-        TrainLoop.Result result = new TrainLoop(RecipeTraining.config(r, steps, !validation.isEmpty()), trainable, optimizer,
-                RecipeTraining.schedule(r, steps), loss).data(cursor).eval(eval).run();
-        // ---- report and save
-        if (adapter != null) {
-            adapter.setTraining(false);
-        }
-        ClassificationLoss.ConfusionMatrix confusion = new ClassificationLoss.ConfusionMatrix(n);
-        double accuracy = Double.NaN;
-        if (!validation.isEmpty()) {
-            try (NDManager m = model.manager().newSubManager()) {
-                double[] e = evaluate(model, validation, m, n, confusion);
-                accuracy = e[1] / e[2];
+            int mb = r.microBatchSize();
+            int perEpoch = (split.train().size() + mb - 1) / mb;
+            List<ItemBatch> validation = batches(split.validation(), mb, padId);
+            try (ScoreModel setup = ScoreModel.setUp(r, n, log)) {
+                LlamaModel model = setup.model();
+                LoraAdapter adapter = setup.adapter();
+                int steps = RecipeTraining.totalSteps(r, perEpoch);
+                log.printf("classifier (%d labels) on %s: %d training / %d validation texts; %d steps%n", n,
+                        r.baseModel().getFileName(), split.train().size(), split.validation().size(), steps);
+                // ---- train
+                EpochCursor<ItemBatch> cursor = new EpochCursor<>(
+                        e -> batches(Splits.shuffle(split.train(), r.seed() * 1_000_003L + e), mb, padId), perEpoch);
+                MicroBatchLoss loss = (m, step, micro) -> {
+                    ItemBatch b = cursor.next();
+                    ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits(model, b, m), m.create(b.labels()));
+                    return new MicroBatchLoss.Result(LossOps.times(ce.loss(), b.labels().length), b.labels().length, ce.metrics());
+                };
+                TrainLoop.Result result = RecipeTraining.train(r, steps, setup.trainable(), adapter, cursor, loss,
+                        validation.isEmpty() ? null : evaluation(model, validation, n, null));
+                // ---- report and save
+                EvalLoss.Result heldOut = null;
+                if (!validation.isEmpty()) {
+                    ClassificationLoss.ConfusionMatrix confusion = new ClassificationLoss.ConfusionMatrix(n);
+                    heldOut = EvalLoss.once(model.manager(), adapter, evaluation(model, validation, n, confusion), result.steps());
+                    double accuracy = heldOut.metrics().get("accuracy");
+                    log.print(report(confusion.counts(), names, accuracy));
+                    writeConfusion(out.resolve("confusion.json"), confusion.counts(), names, accuracy);
+                } else {
+                    log.println(RewardStage.NO_VALIDATION + ", so no held-out accuracy or confusion matrix");
+                }
+                ScoreModel.Saved saved = setup.save(r, padId, log);
+                Path modelDir = saved.model();
+                if (!names.isEmpty()) {
+                    ModelWriter.writeLabelNames(modelDir, names); // id2label names, so readers (and ppo.reward_classifier_label) see them
+                }
+                log.printf("done: %d steps, last train loss %.4f; classifier %s%n", result.steps(), result.lastLoss(), modelDir);
+                return new StageResult(saved.adapter(), modelDir, null, result, RewardStage.heldOutMetrics(heldOut));
             }
-            log.print(report(confusion.counts(), names, accuracy));
-            writeConfusion(out.resolve("confusion.json"), confusion.counts(), names, accuracy);
-        } else {
-            log.println(RewardStage.NO_VALIDATION + ", so no held-out accuracy or confusion matrix");
         }
-        String dtype = r.export().dtype().yamlName().toUpperCase();
-        Map<String, NDArray> weights = model.parameters();
-        if (lora) {
-            Peft.save(adapter, out.resolve("adapter"), r.baseModel().toString(), "SEQ_CLS", dtype, Map.of("score", score))
-                    .forEach(w -> log.println("warning: " + w));
-            weights = Merge.mergedWeights(model, adapter);
-        }
-        Path modelDir = out.resolve("model");
-        ModelWriter.deleteTree(modelDir);
-        ModelWriter.save(modelDir, model.config().withPadTokenId(padId), weights, dtype, r.baseModel());
-        if (!names.isEmpty()) {
-            ModelWriter.writeLabelNames(modelDir, names); // id2label names, so readers (and ppo.reward_classifier_label) see them
-        }
-        log.printf("done: %d steps, last train loss %.4f; classifier %s%n", result.steps(), result.lastLoss(), modelDir);
-        if (adapter != null) {
-            adapter.close();
-        }
-        model.close();
-        tokenizer.close();
-        return new Result(modelDir, accuracy, confusion.counts());
     }
 
     static Item item(Row row, LoroTokenizer tokenizer, int n, List<String> names, int sequenceLen) {
@@ -205,26 +179,30 @@ public final class ClassifierStage {
         return model.classify(model.hiddenStates(ids, mask, null), mask); // (B, N)
     }
 
-    /** {loss sum, correct, count}; fills {@code confusion} when given. */
-    static double[] evaluate(LlamaModel model, List<ItemBatch> batches, NDManager m, int n,
-                             ClassificationLoss.ConfusionMatrix confusion) {
-        double loss = 0;
-        double correct = 0;
-        double count = 0;
-        for (ItemBatch b : batches) {
-            try (NDManager sm = m.newSubManager()) {
-                NDArray logits = logits(model, b, sm);
-                NDArray labels = sm.create(b.labels());
-                ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits, labels);
-                loss += ce.loss().toType(DataType.FLOAT64, false).getDouble() * b.labels().length;
-                correct += ClassificationLoss.accuracy(logits, labels) * b.labels().length;
-                count += b.labels().length;
-                if (confusion != null) {
-                    confusion.add(logits, labels);
+    /**
+     * Cross-entropy summed over the validation texts, their count, and {@code accuracy}; fills
+     * {@code confusion} when given.
+     */
+    static EvalLoss evaluation(LlamaModel model, List<ItemBatch> batches, int n, ClassificationLoss.ConfusionMatrix confusion) {
+        return (m, step) -> {
+            double loss = 0;
+            double correct = 0;
+            long count = 0;
+            for (ItemBatch b : batches) {
+                try (NDManager sm = m.newSubManager()) {
+                    NDArray logits = logits(model, b, sm);
+                    NDArray labels = sm.create(b.labels());
+                    ClassificationLoss.Result ce = ClassificationLoss.crossEntropy(logits, labels);
+                    loss += ce.loss().toType(DataType.FLOAT64, false).getDouble() * b.labels().length;
+                    correct += ClassificationLoss.accuracy(logits, labels) * b.labels().length;
+                    count += b.labels().length;
+                    if (confusion != null) {
+                        confusion.add(logits, labels);
+                    }
                 }
             }
-        }
-        return new double[] {loss, correct, count};
+            return new EvalLoss.Result(loss, count, Map.of("accuracy", correct / count));
+        };
     }
 
     static String report(long[][] counts, List<String> names, double accuracy) {
@@ -255,7 +233,7 @@ public final class ClassifierStage {
         o.putPOJO("labels", names);
         o.putPOJO("confusion", counts);
         try {
-            ModelWriter.writeAtomically(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
+            AtomicFiles.writeString(file, json.writerWithDefaultPrettyPrinter().writeValueAsString(o) + "\n");
         } catch (IOException e) {
             throw new LoroException(file + ": cannot write: " + e.getMessage());
         }

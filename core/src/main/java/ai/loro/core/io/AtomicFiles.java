@@ -83,6 +83,18 @@ public final class AtomicFiles {
         }
     }
 
+    /** Deletes a file or folder tree; any file that cannot be deleted is an IOException. */
+    public static void deleteTreeOrFail(Path p) throws IOException {
+        if (p == null || !Files.exists(p)) {
+            return;
+        }
+        try (Stream<Path> s = Files.walk(p)) {
+            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
+                Files.delete(q);
+            }
+        }
+    }
+
     private static void deleteQuietly(Path p) {
         try {
             Files.deleteIfExists(p);

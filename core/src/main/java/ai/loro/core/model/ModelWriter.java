@@ -55,17 +55,7 @@ public final class ModelWriter {
         }
     }
 
-    /** @deprecated use {@link AtomicFiles#deleteTree} (kept while stage code moves over) */
-    @Deprecated
-    public static void deleteTree(Path p) {
-        AtomicFiles.deleteTree(p);
-    }
 
-    /** @deprecated use {@link AtomicFiles#writeString} (kept while stage code moves over) */
-    @Deprecated
-    public static void writeAtomically(Path file, String text) {
-        AtomicFiles.writeString(file, text);
-    }
 
     /**
      * Names a written classifier's labels in its config.json ({@code id2label} / {@code label2id},

@@ -1,5 +1,6 @@
 package ai.loro.core.train;
 
+import ai.loro.core.io.AtomicFiles;
 import ai.loro.core.model.NoGrad;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -96,7 +97,7 @@ public final class Checkpoints {
                     dtypeOf(optimizer.tensors()));
             Files.writeString(tmp.resolve(STATE), MetricsLog.JSON.writerWithDefaultPrettyPrinter().writeValueAsString(trainerState));
             if (Files.exists(target)) {
-                deleteTree(target); // a re-run of the same step after resuming from an older checkpoint
+                AtomicFiles.deleteTreeOrFail(target); // a re-run of the same step after resuming from an older checkpoint
             }
             try {
                 Files.move(tmp, target, StandardCopyOption.ATOMIC_MOVE);
@@ -107,7 +108,7 @@ public final class Checkpoints {
             throw new LoroException(target + ": cannot write checkpoint: " + e.getMessage(), e);
         } finally {
             if (Files.exists(tmp)) {
-                deleteQuietly(tmp);
+                AtomicFiles.deleteTree(tmp);
             }
         }
         prune(outputDir, keep, target);
@@ -119,13 +120,13 @@ public final class Checkpoints {
         if (keep > 0) {
             for (int i = 0; i < all.size() - keep; i++) {
                 if (!all.get(i).equals(justWritten)) {
-                    deleteQuietly(all.get(i));
+                    AtomicFiles.deleteTree(all.get(i));
                 }
             }
         }
         try (Stream<Path> s = Files.list(dir(outputDir))) {
             for (Path p : s.filter(p -> p.getFileName().toString().startsWith(TMP_PREFIX)).toList()) {
-                deleteQuietly(p);
+                AtomicFiles.deleteTree(p);
             }
         } catch (IOException e) {
             // nothing to clean
@@ -187,19 +188,4 @@ public final class Checkpoints {
         throw new LoroException("cannot checkpoint " + t + " parameters exactly (supported: FLOAT32, FLOAT16)");
     }
 
-    private static void deleteTree(Path p) throws IOException {
-        try (Stream<Path> s = Files.walk(p)) {
-            for (Path q : s.sorted(Comparator.reverseOrder()).toList()) {
-                Files.delete(q);
-            }
-        }
-    }
-
-    private static void deleteQuietly(Path p) {
-        try {
-            deleteTree(p);
-        } catch (IOException e) {
-            // best effort
-        }
-    }
 }

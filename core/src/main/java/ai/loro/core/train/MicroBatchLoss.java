@@ -29,4 +29,17 @@ public interface MicroBatchLoss {
      * @param microBatch 0-based index within the step
      */
     Result compute(NDManager manager, int step, int microBatch);
+
+    /**
+     * {@code loss} with {@code mode}'s step set before each step's first micro-batch (see
+     * {@link TrainMode#setStep}); {@code mode} null: {@code loss} itself.
+     */
+    static MicroBatchLoss stepping(TrainMode mode, MicroBatchLoss loss) {
+        return mode == null ? loss : (m, step, micro) -> {
+            if (micro == 0) {
+                mode.setStep(step);
+            }
+            return loss.compute(m, step, micro);
+        };
+    }
 }

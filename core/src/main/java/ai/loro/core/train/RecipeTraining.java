@@ -82,6 +82,20 @@ public final class RecipeTraining {
         }
     }
 
+    /**
+     * A freshly loaded {@code model} with {@link #prepareModel} applied, for a try-with-resources
+     * header: the model is closed again when preparing it fails.
+     */
+    public static LlamaModel prepared(LlamaModel model, Recipe r, PrintStream log) {
+        try {
+            prepareModel(model, r, log);
+            return model;
+        } catch (RuntimeException e) {
+            model.close();
+            throw e;
+        }
+    }
+
     /** {@code max_steps} when set, else {@code ceil(num_epochs × optimizer steps per epoch)}. */
     public static int totalSteps(Recipe r, int batchesPerEpoch) {
         if (r.maxSteps().isPresent()) {
@@ -115,5 +129,27 @@ public final class RecipeTraining {
                 .resume(true)
                 .progressBar(r.progressBar())
                 .build();
+    }
+
+    /**
+     * The shared loop as every stage runs it: the recipe's settings and schedule, an AdamW over
+     * {@code trainable} (closed afterwards), the data position saved with each checkpoint, and the
+     * train/eval mode switched by the frame itself: {@code mode}'s step set at each step's first
+     * micro-batch ({@link MicroBatchLoss#stepping}) and training off during every evaluation
+     * ({@link EvalLoss#inEvalMode}).
+     *
+     * @param mode the adapter, or null when nothing switches (full fine-tuning)
+     * @param eval null when there is no validation set (the loop then never evaluates)
+     */
+    public static TrainLoop.Result train(Recipe r, int steps, Map<String, NDArray> trainable, TrainMode mode,
+                                         DataCursor data, MicroBatchLoss loss, EvalLoss eval) {
+        try (AdamW optimizer = optimizer(r, trainable)) {
+            TrainLoop loop = new TrainLoop(config(r, steps, eval != null), trainable, optimizer, schedule(r, steps),
+                    MicroBatchLoss.stepping(mode, loss)).data(data);
+            if (eval != null) {
+                loop.eval(EvalLoss.inEvalMode(mode, eval));
+            }
+            return loop.run();
+        }
     }
 }

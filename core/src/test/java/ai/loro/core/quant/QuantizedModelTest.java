@@ -151,7 +151,9 @@ class QuantizedModelTest {
                 model.quantize(mode);
                 Generator gen = new Generator(model, Set.of(), null);
                 gen.generate(List.of(new long[] {1, 2, 3}, new long[] {4}), SamplingParams.greedy(4)); // warm caches
+                int arrays = model.manager().getManagedArrays().size();
                 ((BaseNDManager) model.manager()).cap(); // a dequantized temporary on the model's manager would throw
+                assertThrows(IllegalStateException.class, () -> model.manager().create(1f), "the cap is armed");
                 long[] ids = tokens(2 * 16, 97, 2);
                 for (int i = 0; i < 5; i++) {
                     try (NDScope scope = new NDScope(); NDManager m = model.manager().newSubManager()) {
@@ -160,6 +162,7 @@ class QuantizedModelTest {
                     }
                 }
                 gen.generate(List.of(new long[] {1, 2, 3}, new long[] {4}), SamplingParams.greedy(8));
+                assertEquals(arrays, model.manager().getManagedArrays().size(), mode + ": arrays left on the model's manager");
             }
         }
     }
