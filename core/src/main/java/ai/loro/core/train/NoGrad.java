@@ -3,10 +3,10 @@ package ai.loro.core.train;
 import ai.djl.pytorch.jni.JniUtils;
 
 /** Switches libtorch's (thread-local) grad mode off for a block and restores it afterwards. */
-final class NoGrad implements AutoCloseable {
+public final class NoGrad implements AutoCloseable {
     private final boolean previous;
 
-    NoGrad() {
+    public NoGrad() {
         previous = JniUtils.isGradMode();
         JniUtils.setGradMode(false);
     }
