@@ -3,11 +3,14 @@ package ai.loro.cli;
 import static org.junit.jupiter.api.Assertions.*;
 
 import ai.djl.Device;
+import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.types.Shape;
 import ai.djl.ndarray.types.DataType;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.Peft;
 import ai.loro.rlhf.PpoStage;
@@ -19,7 +22,9 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -252,10 +257,28 @@ class PpoTrainTest {
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("classifier cls p(positive)"), run.out());
         ObjectMapper json = new ObjectMapper();
-        for (String line : Files.readAllLines(tmp.resolve("runs/withcls/samples.jsonl"))) {
-            double reward = json.readTree(line).get("reward").asDouble();
-            assertTrue(reward >= 0 && reward <= 1, "a probability: " + reward);
+        List<String> lines = Files.readAllLines(tmp.resolve("runs/withcls/samples.jsonl"));
+        assertEquals(32, lines.size());
+        // each logged reward is p(positive | response) of the classifier, computed here from its logits
+        Set<Double> distinct = new HashSet<>();
+        try (LlamaModel cls = LlamaModel.load(tmp.resolve("cls"), DataType.FLOAT32, Device.cpu());
+             LoroTokenizer tok = LoroTokenizer.load(tmp.resolve("cls")); NDManager nd = cls.manager().newSubManager()) {
+            for (String line : lines) {
+                JsonNode sample = json.readTree(line);
+                String response = sample.get("response").asText();
+                double want = 0; // an empty response scores 0
+                if (!response.isEmpty()) {
+                    long[] ids = tok.encode(response, true);
+                    NDArray x = nd.create(ids, new Shape(1, ids.length));
+                    NDArray mask = nd.ones(new Shape(1, ids.length), DataType.INT64);
+                    float[] logits = cls.classify(cls.hiddenStates(x, mask, null), mask).toFloatArray(); // (1, 2)
+                    want = 1 / (1 + Math.exp(logits[0] - logits[1])); // softmax of label 1 ("positive") of two
+                }
+                assertEquals(want, sample.get("reward").asDouble(), 1e-5, "p(positive | " + response + ")");
+                distinct.add(sample.get("reward").asDouble());
+            }
         }
+        assertTrue(distinct.size() > 1, "every response got the same reward: " + distinct);
         CliTest.assertOneLineError(CliTest.run("train", recipe("clslabel", "max_steps: 1\n",
                 "  reward_classifier: cls\n  reward_classifier_label: neutral\n").toString()), "one of [negative, positive]");
         CliTest.assertOneLineError(CliTest.run("train", recipe("clsonly", "max_steps: 1\n",

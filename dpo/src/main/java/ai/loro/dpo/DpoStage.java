@@ -164,12 +164,7 @@ public final class DpoStage {
             if (reference != null) {
                 lp = reference.tokenLogProbs(ids, mask);
             } else {
-                policy.setAdaptersEnabled(false);
-                try {
-                    lp = policy.tokenLogProbs(ids, mask);
-                } finally {
-                    policy.setAdaptersEnabled(true);
-                }
+                lp = policy.withAdaptersOff(() -> policy.tokenLogProbs(ids, mask));
             }
             NDArray seq = SequenceLogProbs.sum(lp, lossMask); // (2P); frozen weights only, so no gradient flows
             if (cache != null) {

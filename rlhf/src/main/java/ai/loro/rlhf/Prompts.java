@@ -60,6 +60,15 @@ public final class Prompts {
         return cached.get((int) (index % prompts.size()));
     }
 
+    /** Rollout batch {@code k}: the {@code size} prompts from position {@code k · size} of the endless shuffled stream. */
+    public List<Prompt> batch(int k, int size) {
+        List<Prompt> out = new java.util.ArrayList<>(size);
+        for (int i = 0; i < size; i++) {
+            out.add(at((long) k * size + i));
+        }
+        return out;
+    }
+
     public static Prompts load(Recipe r, LoroTokenizer tokenizer, PrintStream log) {
         int maxPrompt = r.sequenceLen() - r.ppo().maxNewTokens();
         if (maxPrompt < 1) {

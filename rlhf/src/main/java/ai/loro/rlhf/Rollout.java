@@ -4,6 +4,8 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.generate.Generator;
+import ai.loro.core.generate.SamplingParams;
+import ai.loro.core.model.NoGrad;
 import java.util.Arrays;
 import java.util.List;
 
@@ -19,6 +21,18 @@ import java.util.List;
  */
 public record Rollout(int batch, int promptLen, int responseLen, long[] ids, long[] attention, long[] responseIds,
                       float[] responseMask, List<Prompts.Prompt> prompts, List<Generator.Result> responses) {
+
+    /**
+     * The rollout step: samples one response to each prompt with the KV-cache {@code generator}
+     * (no gradient; the draws are those of {@code params.seed()}) and lays the batch out.
+     */
+    public static Rollout generate(Generator generator, List<Prompts.Prompt> prompts, SamplingParams params, long padId) {
+        List<Generator.Result> responses;
+        try (NoGrad ng = new NoGrad()) {
+            responses = generator.generate(prompts.stream().map(Prompts.Prompt::ids).toList(), params);
+        }
+        return of(prompts, responses, padId);
+    }
 
     public static Rollout of(List<Prompts.Prompt> prompts, List<Generator.Result> responses, long padId) {
         int b = prompts.size();

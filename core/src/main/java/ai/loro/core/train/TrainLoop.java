@@ -6,9 +6,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.djl.ndarray.NDScope;
 import ai.djl.ndarray.types.DataType;
-import ai.djl.training.GradientCollector;
 import ai.loro.core.LoroException;
-import ai.loro.core.model.ActivationCheckpoints;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
@@ -27,15 +25,14 @@ import me.tongfei.progressbar.ProgressBarStyle;
  * {@code [start, maxSteps)}:
  * <ol>
  *   <li>reseed the engine from {@code (seed, k)}, so a resumed run replays the same random draws;
- *   <li>for each micro-batch: a fresh sub-manager and {@link NDScope}, a GradientCollector, the
- *       caller's {@link MicroBatchLoss}, backward of the summed loss (gradients accumulate);
+ *   <li>for each micro-batch: a fresh sub-manager and {@link NDScope}, an {@link OptimizerStep#pass()},
+ *       the caller's {@link MicroBatchLoss}, backward of the summed loss (gradients accumulate);
  *   <li>divide the gradients by the step's total loss-token count and clip them to
  *       {@code maxGradNorm} in one pass (so accumulation equals one big batch);
- *   <li>stop with a {@link LoroException} if the loss or the gradient norm is not finite — except
- *       with fp16 parameters, where the loss is multiplied by a dynamic {@link LossScaler} scale
- *       before the backward pass, the gradients are divided by it in fp32, and a step whose
- *       gradients overflowed is skipped (no update) while the scale backs off;
- *   <li>AdamW update with the schedule's {@code lr(k)}; gradients are zeroed;
+ *   <li>the {@link OptimizerStep}: stop with a {@link LoroException} if the loss or the gradient norm
+ *       is not finite (with fp16 parameters an overflow is skipped instead while the
+ *       {@link LossScaler} backs off), else AdamW update with the schedule's {@code lr(k)};
+ *       gradients are zeroed;
  *   <li>log, evaluate and checkpoint at their intervals.
  * </ol>
  */
@@ -56,7 +53,7 @@ public final class TrainLoop {
     private final MicroBatchLoss loss;
     private EvalLoss eval;
     private DataCursor data;
-    private LossScaler scaler; // non-null when a trainable parameter is fp16
+    private OptimizerStep step; // its loss scaler is non-null when a trainable parameter is fp16
 
     /**
      * @param trainable the parameters to train, by name (as saved in checkpoints); every other
@@ -74,15 +71,15 @@ public final class TrainLoop {
             throw new IllegalArgumentException("the optimizer covers " + optimizer.gradients().size()
                     + " parameters but " + trainable.size() + " are trainable");
         }
-        this.scaler = LossScaler.forOptimizer(optimizer);
+        this.step = new OptimizerStep(optimizer, LossScaler.forOptimizer(optimizer), config.maxGradNorm());
     }
 
     /** Replaces the default dynamic loss scaler of an fp16 run (tests: a scale that overflows at once). */
     public TrainLoop lossScaler(LossScaler s) {
-        if (scaler == null) {
+        if (step.scaler() == null) {
             throw new IllegalStateException("loss scaling applies only to fp16 parameters");
         }
-        this.scaler = s;
+        this.step = new OptimizerStep(optimizer, s, config.maxGradNorm());
         return this;
     }
 
@@ -117,10 +114,7 @@ public final class TrainLoop {
                 ObjectNode state = Checkpoints.readState(ckpt.get());
                 start = state.path("step").asInt();
                 seed = state.path("seed").asLong(seed);
-                Checkpoints.restore(ckpt.get(), trainable, optimizer, state.path("optimizer").path("step").asLong(start));
-                if (scaler != null) {
-                    scaler.restore(state);
-                }
+                step.restore(ckpt.get(), state, trainable);
                 if (data != null && state.has("data")) {
                     data.seek(state.get("data"));
                 }
@@ -137,20 +131,11 @@ public final class TrainLoop {
             for (int k = start; k < config.maxSteps(); k++) {
                 int done = k + 1;
                 StepStats s = computeGradients(base, k, seed);
-                double scaleUsed = scaler == null ? 1.0 : scaler.scale(); // as calibrated, before this step's update
-                boolean overflow = scaler != null && Double.isFinite(s.loss()) && !Double.isFinite(s.gradNorm());
-                if (!overflow && (!Double.isFinite(s.loss()) || !Double.isFinite(s.gradNorm()))) {
-                    optimizer.gradients().zero();
-                    String what = !Double.isFinite(s.loss()) ? "loss became " + s.loss() : "gradient norm became " + s.gradNorm();
-                    throw new LoroException(what + " at step " + done + "; last good checkpoint: "
-                            + Checkpoints.latest(out).map(Path::toString).orElse("none"));
-                }
                 double lr = schedule.lr(k);
-                if (scaler == null || scaler.update(overflow)) {
-                    optimizer.step(lr);
-                } else { // fp16 gradients overflowed at this scale: skip the update, as torch's GradScaler does
-                    optimizer.gradients().zero();
-                }
+                OptimizerStep.Outcome o = step.apply(s.loss(), s.gradNorm(), lr, (loss, norm) ->
+                        (!Double.isFinite(loss) ? "loss became " + loss : "gradient norm became " + norm) + " at step " + done
+                                + "; last good checkpoint: " + Checkpoints.latest(out).map(Path::toString).orElse("none"));
+                boolean overflow = o.skipped();
                 window.add(s, lr, overflow);
                 if (done % config.loggingSteps() == 0 || done == config.maxSteps()) {
                     lastLoss = window.loss();
@@ -158,8 +143,8 @@ public final class TrainLoop {
                     MetricsLog.put(line, "loss", lastLoss);
                     MetricsLog.put(line, "lr", lr);
                     MetricsLog.put(line, "grad_norm", overflow ? Double.NaN : s.gradNorm());
-                    if (scaler != null) {
-                        MetricsLog.put(line, "loss_scale", scaleUsed);
+                    if (step.scaler() != null) {
+                        MetricsLog.put(line, "loss_scale", o.lossScale()); // as calibrated, before this step's update
                         MetricsLog.put(line, "skipped_steps", window.skipped());
                     }
                     MetricsLog.put(line, "tokens_per_second", window.tokensPerSecond());
@@ -193,24 +178,18 @@ public final class TrainLoop {
         Map<String, Double> metrics = new LinkedHashMap<>();
         int n = config.gradientAccumulationSteps();
         for (int micro = 0; micro < n; micro++) {
-            try (NDManager mb = base.newSubManager(); NDScope ignored = new NDScope()) {
-                try (GradientCollector gc = Engine.getInstance().newGradientCollector()) {
-                    MicroBatchLoss.Result r = loss.compute(mb, k, micro);
-                    if (scaler != null) {
-                        scaler.calibrate(r.tokens() * (long) n); // the first step of a fresh run only
-                    }
-                    NDArray backwardOf = scaler == null ? r.lossSum() : scaler.scaleLoss(r.lossSum());
-                    if (r.tokens() < 0) {
-                        throw new IllegalArgumentException("negative token count " + r.tokens());
-                    }
-                    lossSum += r.lossSum().toType(DataType.FLOAT64, false).getDouble();
-                    tokens += r.tokens();
-                    r.metrics().forEach((key, value) -> metrics.merge(key, value / n, Double::sum));
-                    gc.backward(backwardOf);
-                    ActivationCheckpoints.backward(); // the layers' half of a checkpointed model's backward pass
-                } finally {
-                    ActivationCheckpoints.discard();
+            try (NDManager mb = base.newSubManager(); NDScope ignored = new NDScope(); OptimizerStep.Pass pass = step.pass()) {
+                MicroBatchLoss.Result r = loss.compute(mb, k, micro);
+                if (step.scaler() != null) {
+                    step.scaler().calibrate(r.tokens() * (long) n); // the first step of a fresh run only
                 }
+                if (r.tokens() < 0) {
+                    throw new IllegalArgumentException("negative token count " + r.tokens());
+                }
+                lossSum += r.lossSum().toType(DataType.FLOAT64, false).getDouble();
+                tokens += r.tokens();
+                r.metrics().forEach((key, value) -> metrics.merge(key, value / n, Double::sum));
+                pass.backward(r.lossSum());
             }
         }
         if (tokens == 0) {
@@ -218,9 +197,7 @@ public final class TrainLoop {
             throw new LoroException("step " + (k + 1) + " has no loss tokens in any of its " + n
                     + " micro-batches (every label is masked)");
         }
-        double gradNorm = scaler == null
-                ? GradClip.clipGradients(optimizer.gradients().defined(), config.maxGradNorm(), 1.0 / tokens)
-                : scaler.unscaleAndClip(optimizer.gradients(), config.maxGradNorm(), 1.0 / tokens);
+        double gradNorm = step.clip(1.0 / tokens);
         return new StepStats(lossSum / tokens, tokens, gradNorm, metrics);
     }
 
@@ -246,8 +223,8 @@ public final class TrainLoop {
         state.put("max_steps", config.maxSteps());
         state.put("gradient_accumulation_steps", config.gradientAccumulationSteps());
         MetricsLog.put(state, "loss", stepLoss);
-        if (scaler != null) {
-            scaler.save(state);
+        if (step.scaler() != null) {
+            step.scaler().save(state);
         }
         ObjectNode opt = state.putObject("optimizer");
         opt.put("step", optimizer.stepCount());

@@ -1,0 +1,47 @@
+package ai.loro.rlhf;
+
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.loro.core.loss.LossOps;
+import ai.loro.core.model.LlamaModel;
+import ai.loro.core.recipe.Recipe;
+import java.util.Map;
+
+/**
+ * PPO's mini-batch loss (TRL's): {@code PpoLoss.policy + vf_coef · PpoLoss.value − ent_coef · entropy},
+ * with the policy's log-probs and the value head's values of the mini-batch's rows against the
+ * trajectory's old log-probs, advantages, old values and returns.
+ */
+public final class PpoObjective implements PolicyUpdate.Objective {
+    private final LlamaModel policy;
+    private final ValueHead head;
+    private final Recipe.Ppo cfg;
+
+    public PpoObjective(LlamaModel policy, ValueHead head, Recipe.Ppo cfg) {
+        this.policy = policy;
+        this.head = head;
+        this.cfg = cfg;
+    }
+
+    @Override
+    public NDArray loss(Trajectory t, int[] rows, NDManager m, Map<String, Double> metrics) {
+        Rollout ro = t.rollout();
+        int len = ro.responseLen();
+        NDArray mask = Rollout.rows(m, ro.responseMask(), len, rows); // (b, R)
+        PolicyForward f = PolicyForward.of(policy, head, ro, rows, cfg.temperature(), m);
+        PpoLoss.Result pg = PpoLoss.policy(f.logProbs(), Rollout.rows(m, t.logProbs(), len, rows),
+                Rollout.rows(m, t.advantages(), len, rows), mask, cfg.cliprange());
+        PpoLoss.Result vf = PpoLoss.value(f.values(), Rollout.rows(m, t.values(), len, rows),
+                Rollout.rows(m, t.returns(), len, rows), mask, cfg.cliprangeValue());
+        NDArray loss = pg.loss().add(LossOps.times(vf.loss(), cfg.vfCoef()));
+        // the entropy is a metric either way; it joins the graph only when it is part of the loss
+        NDArray entropy = cfg.entCoef() > 0 ? PpoLoss.entropy(f.logits(), mask) : PpoLoss.entropy(f.logits().stopGradient(), mask);
+        if (cfg.entCoef() > 0) {
+            loss = loss.sub(LossOps.times(entropy, cfg.entCoef()));
+        }
+        metrics.putAll(pg.metrics());
+        metrics.putAll(vf.metrics());
+        metrics.put("ppo/policy/entropy", LossOps.scalar(entropy));
+        return loss;
+    }
+}
