@@ -4,14 +4,7 @@ import ai.loro.core.LoroException;
 import ai.loro.core.io.HubCache;
 import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.recipe.Recipe;
-import ai.loro.core.recipe.RecipeLoader;
 import ai.loro.core.train.Stage;
-import ai.loro.core.train.StageResult;
-import ai.loro.dpo.DpoStage;
-import ai.loro.reward.ClassifierStage;
-import ai.loro.reward.RewardStage;
-import ai.loro.rlhf.PpoStage;
-import ai.loro.sft.SftStage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -47,7 +40,7 @@ final class TrainCommand implements Callable<Integer> {
             }
             runPipeline(Pipeline.load(recipe));
         } else {
-            runStage(RecipeLoader.load(recipe, set));
+            runStage(Recipes.load(recipe, set));
         }
         return 0;
     }
@@ -57,17 +50,9 @@ final class TrainCommand implements Callable<Integer> {
         return stage(r).run(r, System.out).fullModel();
     }
 
-    /** The stage a recipe runs: its {@code stage:}, and for {@code reward} with {@code num_labels > 1} the classifier. */
+    /** The stage a recipe runs ({@link Stages}). */
     static Stage stage(Recipe r) {
-        return switch (r.stage()) {
-            case SFT -> SftStage::run;
-            case REWARD -> r.reward().numLabels() > 1 ? ClassifierStage::run : RewardStage::run;
-            case DPO -> DpoStage::run;
-            case PPO -> (recipe, log) -> {
-                PpoStage.Result res = PpoStage.run(recipe, log); // PPO runs a loop of its own: no TrainLoop result
-                return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
-            };
-        };
+        return Stages.of(r);
     }
 
     /** What one pipeline stage produced: its full model (or null) and its wall time. */
@@ -94,11 +79,11 @@ final class TrainCommand implements Callable<Integer> {
                 overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
             }
             Path recipePath = s.recipe();
-            Recipe r = RecipeLoader.load(recipePath, overrides);
-            if (s.rewardModel().isPresent() && r.stage() != Recipe.Stage.PPO) {
+            Recipe r = Recipes.load(recipePath, overrides);
+            if (s.rewardModel().isPresent() && !r.stage().equals("ppo")) {
                 throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage takes");
             }
-            System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage().yamlName(), recipePath);
+            System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage(), recipePath);
             long t0 = System.nanoTime();
             Path produced = runStage(r);
             if (produced != null) {

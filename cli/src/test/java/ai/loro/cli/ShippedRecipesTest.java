@@ -60,11 +60,11 @@ class ShippedRecipesTest {
             if (Pipeline.isPipeline(f)) {
                 Pipeline p = Pipeline.load(f);
                 for (Pipeline.Stage s : p.stages()) {
-                    check(RecipeLoader.load(s.recipe(), s.set()), s.recipe());
+                    check(Recipes.load(s.recipe(), s.set()), s.recipe());
                     stages++;
                 }
             } else {
-                check(RecipeLoader.load(f, List.of()), f);
+                check(Recipes.load(f, List.of()), f);
                 stages++;
             }
         }

@@ -232,7 +232,7 @@ class TrainPreferenceTest {
         sentimentData();
         Path r = recipe("cls-dropout", "reward", "sentiment.jsonl", "classification",
                 "max_steps: 6\neval_steps: 3\nreward:\n  num_labels: 2\n  labels: [pos, neg]\n");
-        Recipe recipe = RecipeLoader.load(r, List.of("adapter.dropout=0.5", "learning_rate=0.05"));
+        Recipe recipe = Recipes.load(r, List.of("adapter.dropout=0.5", "learning_rate=0.05"));
         StageResult result = ClassifierStage.run(recipe, new PrintStream(OutputStream.nullOutputStream()));
         List<JsonNode> evals = metrics(tmp.resolve("runs/cls-dropout"), "eval");
         assertEquals(List.of(3, 6), evals.stream().map(e -> e.get("step").asInt()).toList());

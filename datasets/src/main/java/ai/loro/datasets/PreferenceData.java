@@ -36,7 +36,7 @@ public final class PreferenceData {
                 format = PreferenceFormat.of(d.type());
             } catch (LoroException e) {
                 throw new LoroException(d.path() + ": data set type '" + d.type() + "' is not a preference format (stage "
-                        + r.stage().yamlName() + " needs one of preference, hh-rlhf, oasst, math-step-dpo, ultrafeedback)");
+                        + r.stage() + " needs one of preference, hh-rlhf, oasst, math-step-dpo, ultrafeedback)");
             }
             BadRows bad = new BadRows(r.skipBadRowsFor(d));
             List<PreferencePair> parsed = format.parseAll(DatasetReader.read(d.path(), bad), bad);

@@ -2,10 +2,10 @@ package ai.loro.dpo;
 
 import ai.djl.ndarray.NDArray;
 import ai.loro.core.LoroException;
+import ai.loro.core.recipe.RecipeEnum;
 import ai.loro.core.loss.LossOps;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
-import java.util.Locale;
 import java.util.Map;
 import java.util.stream.Collectors;
 
@@ -28,12 +28,12 @@ public final class DpoLoss {
     private DpoLoss() {}
 
     /** The loss types, by TRL's names. */
-    public enum Type {
-        SIGMOID, HINGE, IPO, ROBUST;
+    public enum Type implements RecipeEnum {
+        SIGMOID, IPO, HINGE, ROBUST;
 
-        /** TRL's name: sigmoid, hinge, ipo, robust. */
+        /** TRL's name: sigmoid, ipo, hinge, robust (the recipe's {@code dpo.loss_type} allows exactly these). */
         public String trlName() {
-            return name().toLowerCase(Locale.ROOT);
+            return yamlName();
         }
 
         /** Parses a TRL name; anything else is a one-line {@link LoroException} listing the allowed names. */
@@ -62,7 +62,7 @@ public final class DpoLoss {
                 throw new LoroException("beta must be a finite number > 0, got " + beta);
             }
             if (type == null) {
-                throw new LoroException("loss_type is missing; allowed: sigmoid, hinge, ipo, robust");
+                throw new LoroException("loss_type is missing; allowed: sigmoid, ipo, hinge, robust");
             }
             if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) {
                 throw new LoroException("label_smoothing must be in [0, 0.5)" + (type == Type.ROBUST

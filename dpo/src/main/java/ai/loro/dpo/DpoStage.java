@@ -41,7 +41,7 @@ public final class DpoStage {
     /** Where the run's artifacts are: {@code adapter} (and {@code merged}) with LoRA, else {@code model}. */
     public static StageResult run(Recipe r, PrintStream log) {
         RecipeTraining.prepareOutput(r);
-        Recipe.Dpo cfg = r.dpo();
+        DpoConfig cfg = r.block(DpoConfig.BLOCK);
         DpoLoss.Options options = new DpoLoss.Options(cfg.beta(), cfg.lossType(), cfg.labelSmoothing(),
                 cfg.rpoAlpha().isPresent() ? cfg.rpoAlpha().getAsDouble() : null);
         // ---- setup

@@ -55,8 +55,8 @@ public final class ClassifierStage {
      * without a validation set; the confusion matrix is in {@code confusion.json}).
      */
     public static StageResult run(Recipe r, PrintStream log) {
-        int n = r.reward().numLabels();
-        List<String> names = r.reward().labels();
+        int n = r.block(RewardConfig.BLOCK).numLabels();
+        List<String> names = r.block(RewardConfig.BLOCK).labels();
         if (!names.isEmpty() && names.size() != n) {
             throw new LoroException("reward.labels names " + names.size() + " classes but reward.num_labels is " + n);
         }

@@ -42,8 +42,8 @@ public final class RewardStage {
      * and {@code loss} (empty without a validation set).
      */
     public static StageResult run(Recipe r, PrintStream log) {
-        if (r.reward().numLabels() > 1) {
-            throw new LoroException("reward.num_labels " + r.reward().numLabels() + " trains a classifier (ClassifierStage),"
+        if (r.block(RewardConfig.BLOCK).numLabels() > 1) {
+            throw new LoroException("reward.num_labels " + r.block(RewardConfig.BLOCK).numLabels() + " trains a classifier (ClassifierStage),"
                     + " not a pairwise reward model");
         }
         RecipeTraining.prepareOutput(r);
@@ -64,12 +64,12 @@ public final class RewardStage {
                 EpochCursor<PreferenceBatch> cursor = new EpochCursor<>(data::epoch, data.batchesPerEpoch());
                 MicroBatchLoss loss = (m, step, micro) -> {
                     PreferenceBatch b = cursor.next();
-                    BradleyTerry.Result bt = pairLoss(model, b, m, r.reward());
+                    BradleyTerry.Result bt = pairLoss(model, b, m, r.block(RewardConfig.BLOCK));
                     int pairs = b.pairs();
                     return new MicroBatchLoss.Result(LossOps.times(bt.loss(), pairs), pairs, bt.metrics());
                 };
                 EvalLoss eval = data.validation().isEmpty() ? null : (m, step) -> {
-                    double[] sums = evaluate(model, data, m, r.reward());
+                    double[] sums = evaluate(model, data, m, r.block(RewardConfig.BLOCK));
                     return new EvalLoss.Result(sums[0], (long) sums[2], Map.of("accuracy", sums[1] / sums[2]));
                 };
                 TrainLoop.Result result = RecipeTraining.train(r, steps, trainable, adapter, cursor, loss, eval);
@@ -111,14 +111,14 @@ public final class RewardStage {
         return new NDArray[] {r.get(new NDIndex("0:{}", p)), r.get(new NDIndex("{}:", p))};
     }
 
-    static BradleyTerry.Result pairLoss(LlamaModel model, PreferenceBatch b, NDManager m, Recipe.Reward cfg) {
+    static BradleyTerry.Result pairLoss(LlamaModel model, PreferenceBatch b, NDManager m, RewardConfig cfg) {
         NDArray[] rw = rewards(model, b, m);
         NDArray margin = cfg.useMargin() && b.hasMargins() ? m.create(b.marginsOrZero()).toType(DataType.FLOAT32, false) : null;
         return BradleyTerry.loss(rw[0], rw[1], margin, cfg.centerRewardsCoefficient());
     }
 
     /** {loss sum, correctly ordered pairs, pairs} over the validation set. */
-    static double[] evaluate(LlamaModel model, PreferenceData data, NDManager m, Recipe.Reward cfg) {
+    static double[] evaluate(LlamaModel model, PreferenceData data, NDManager m, RewardConfig cfg) {
         double loss = 0;
         double correct = 0;
         double pairs = 0;

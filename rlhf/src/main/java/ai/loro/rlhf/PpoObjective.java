@@ -15,9 +15,9 @@ import java.util.Map;
 public final class PpoObjective implements PolicyUpdate.Objective {
     private final LlamaModel policy;
     private final ValueHead head;
-    private final Recipe.Ppo cfg;
+    private final PpoConfig cfg;
 
-    public PpoObjective(LlamaModel policy, ValueHead head, Recipe.Ppo cfg) {
+    public PpoObjective(LlamaModel policy, ValueHead head, PpoConfig cfg) {
         this.policy = policy;
         this.head = head;
         this.cfg = cfg;

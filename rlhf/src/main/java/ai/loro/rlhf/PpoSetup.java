@@ -44,7 +44,7 @@ final class PpoSetup implements AutoCloseable {
     final Generator generator;
 
     PpoSetup(Recipe r, PrintStream log) {
-        Recipe.Ppo cfg = r.ppo();
+        PpoConfig cfg = r.block(PpoConfig.BLOCK);
         tokenizer = LoroTokenizer.load(r.baseModel());
         prompts = Prompts.load(r, tokenizer, log);
         functions = new ArrayList<>(cfg.rewardFunctions().stream().map(RewardFunction::of).toList());

@@ -55,7 +55,7 @@ public final class PpoStage {
     public record Result(Path adapter, Path merged, Path valueHead, int steps, Map<String, Double> lastMetrics) {}
 
     public static Result run(Recipe r, PrintStream log) {
-        Recipe.Ppo cfg = r.ppo();
+        PpoConfig cfg = r.block(PpoConfig.BLOCK);
         validate(r);
         Path out = r.outputDir();
         RecipeTraining.prepareOutput(r); // output_dir, recipe.yaml; deterministic: true = one libtorch thread
@@ -134,7 +134,7 @@ public final class PpoStage {
         return PolicyForward.of(model, head, ro, rows, temperature, m);
     }
 
-    private static SamplingParams sampling(Recipe.Ppo cfg, int stepSeed) {
+    private static SamplingParams sampling(PpoConfig cfg, int stepSeed) {
         return new SamplingParams(cfg.maxNewTokens(), cfg.temperature(), cfg.topK(), cfg.topP(), stepSeed, List.of(), true);
     }
 
@@ -151,11 +151,11 @@ public final class PpoStage {
     }
 
     private static void describe(PrintStream log, Recipe r, long trainable, int steps) {
-        Recipe.Ppo cfg = r.ppo();
+        PpoConfig cfg = r.block(PpoConfig.BLOCK);
         log.printf("PPO on %s: %,d trainable parameters (LoRA r=%d + value head), reward = %s; %d steps of %d prompts,"
                         + " %d epochs x %d mini-batches, kl %s %s%n",
                 r.baseModel().getFileName(), trainable, r.adapter().r(), rewardSources(cfg), steps, cfg.rolloutBatchSize(),
-                cfg.ppoEpochs(), cfg.numMiniBatches(), cfg.klEstimator(),
+                cfg.ppoEpochs(), cfg.numMiniBatches(), cfg.klEstimator().yamlName(),
                 cfg.targetKl().isPresent() ? "adaptive (target " + cfg.targetKl().getAsDouble() + ")" : "fixed " + cfg.klCoef());
         if (r.adapter().dropout() > 0) {
             log.println("note: adapter.dropout is not used by PPO (dropout is off, as in TRL, so the first epoch's ratio is 1)");
@@ -172,7 +172,7 @@ public final class PpoStage {
 
     /** Recipe checks the schema cannot express; each a one-line LoroException. */
     static void validate(Recipe r) {
-        Recipe.Ppo cfg = r.ppo();
+        PpoConfig cfg = r.block(PpoConfig.BLOCK);
         if (cfg.rewardModel().isEmpty() && cfg.rewardFunctions().isEmpty() && cfg.rewardClassifier().isEmpty()) {
             throw new LoroException("stage ppo needs a reward: set ppo.reward_model (a reward-stage checkpoint),"
                     + " ppo.reward_functions (e.g. [exact_match]) and/or ppo.reward_classifier (+ reward_classifier_label)");
@@ -194,7 +194,7 @@ public final class PpoStage {
         cfg.rewardFunctions().forEach(RewardFunction::of);
     }
 
-    private static String rewardSources(Recipe.Ppo cfg) {
+    private static String rewardSources(PpoConfig cfg) {
         List<String> s = new ArrayList<>();
         cfg.rewardModel().ifPresent(p -> s.add("reward model " + p.getFileName()));
         s.addAll(cfg.rewardFunctions());

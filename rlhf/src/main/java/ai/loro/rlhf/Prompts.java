@@ -70,10 +70,10 @@ public final class Prompts {
     }
 
     public static Prompts load(Recipe r, LoroTokenizer tokenizer, PrintStream log) {
-        int maxPrompt = r.sequenceLen() - r.ppo().maxNewTokens();
+        int maxPrompt = r.sequenceLen() - r.block(PpoConfig.BLOCK).maxNewTokens();
         if (maxPrompt < 1) {
             throw new LoroException("sequence_len " + r.sequenceLen() + " leaves no room for a prompt after ppo.max_new_tokens "
-                    + r.ppo().maxNewTokens() + "; raise sequence_len or lower max_new_tokens");
+                    + r.block(PpoConfig.BLOCK).maxNewTokens() + "; raise sequence_len or lower max_new_tokens");
         }
         Long bos = Bos.toPrepend(tokenizer);
         Map<String, Object> vars = new HashMap<>(tokenizer.specialTokensMap());

@@ -23,13 +23,13 @@ import java.util.OptionalDouble;
 public final class RolloutScoring {
     /**
      * @param temperature the sampling temperature (log-probs are of the logits divided by it, + 1e-7)
-     * @param klEstimator "k1", "k2" or "k3" ({@link KlPenalty})
+     * @param klEstimator the per-token KL estimator
      * @param missingEosPenalty subtracted from the score of a response that did not end with EOS
      */
-    public record Options(double temperature, String klEstimator, OptionalDouble missingEosPenalty,
+    public record Options(double temperature, KlPenalty.Estimator klEstimator, OptionalDouble missingEosPenalty,
                           AdvantageEstimator advantages) {
         /** The {@code ppo} block's settings: GAE with its gamma, lam and whiten_rewards. */
-        public static Options of(Recipe.Ppo cfg) {
+        public static Options of(PpoConfig cfg) {
             return new Options(cfg.temperature(), cfg.klEstimator(), cfg.missingEosPenalty(),
                     AdvantageEstimator.gae(cfg.gamma(), cfg.lam(), cfg.whitenRewards()));
         }

@@ -4,9 +4,7 @@ import ai.loro.core.LoroException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.LinkedHashMap;
 import java.util.List;
-import java.util.Locale;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
@@ -18,92 +16,94 @@ import org.yaml.snakeyaml.Yaml;
 /**
  * A validated, fully resolved training recipe: every path absolute, every default filled. Made by
  * {@link RecipeLoader#load}; nothing downstream re-validates it. Optional settings with no default
- * are {@code Optional*} (empty = not set).
- *
- * @param stage            {@code stage}: sft | reward | dpo | ppo
- * @param baseModel        {@code base_model}: the HF checkpoint folder
- * @param outputDir        {@code output_dir}
- * @param seed             {@code seed} (42)
- * @param datasets         {@code datasets}: at least one
- * @param chatTemplate     {@code chat_template}: "tokenizer" (the tokenizer's own) or a builtin name
- * @param adapter          {@code adapter}
- * @param sequenceLen      {@code sequence_len} (512)
- * @param microBatchSize   {@code micro_batch_size} (4)
- * @param gradientAccumulationSteps {@code gradient_accumulation_steps} (1)
- * @param numEpochs        {@code num_epochs} (1)
- * @param maxSteps         {@code max_steps}: when set, overrides {@code num_epochs}
- * @param learningRate     {@code learning_rate} (2e-4)
- * @param lrScheduler      {@code lr_scheduler} (cosine)
- * @param warmupSteps      {@code warmup_steps} (0); ignored when {@code warmupRatio} is set
- * @param warmupRatio      {@code warmup_ratio}: fraction of total steps, exclusive with warmup_steps
- * @param weightDecay      {@code weight_decay} (0)
- * @param adamBeta1        {@code adam_beta1} (0.9)
- * @param adamBeta2        {@code adam_beta2} (0.999)
- * @param adamEpsilon      {@code adam_epsilon} (1e-8)
- * @param maxGradNorm      {@code max_grad_norm} (1.0; 0 = no clipping)
- * @param loggingSteps     {@code logging_steps} (10)
- * @param evalSteps        {@code eval_steps}
- * @param saveSteps        {@code save_steps}
- * @param saveTotalLimit   {@code save_total_limit}
- * @param valSetSize       {@code val_set_size} (0): a fraction in (0, 1) or a whole count >= 1
- * @param trainOnInputs    {@code train_on_inputs} (false)
- * @param packing          {@code packing} (false)
- * @param skipBadRows      {@code skip_bad_rows} (false)
- * @param progressBar      {@code progress_bar} (true)
- * @param export           {@code export}
- * @param quantize         {@code quantize}: none | int8 | nf4 (none): the frozen base's projections held quantized (QLoRA-style)
- * @param deterministic    {@code deterministic} (false): libtorch single-threaded, so a resumed run is bit-identical to
- *                         an uninterrupted one even on a busy machine (multi-threaded kernels may split sums
- *                         differently under load); slower
- * @param gradientCheckpointing {@code gradient_checkpointing} (false): keep only each decoder layer's input during
- *                         the forward pass and re-run the layer in the backward pass (transformers' name); one more
- *                         forward pass of compute for all but one layer's activations of memory
- * @param fp16             {@code fp16} (false): mixed precision (transformers' name): the models in fp16, fp32 master
- *                         weights and moments for the trainable parameters, dynamic loss scaling
- * @param device           {@code device}: cpu | gpu | auto (auto): where the models live; auto = the first GPU DJL's
- *                         engine sees, else the CPU; gpu without a visible GPU is an error
- * @param ppo              {@code ppo}
+ * are {@code Optional*} (empty = not set). Each component marked {@link Key} is the one declaration of a
+ * top-level key (its YAML name is the component's in snake_case); the stages' own blocks are in
+ * {@link #blocks()} ({@link #block(RecipeBlock)}).
  */
 public record Recipe(
-        Stage stage,
+        @Key(doc = "the stage to run (the names the loader's RecipeSchema lists)", required = true, is = Key.Is.STAGE)
+        String stage,
+        @Key(doc = "the HF checkpoint folder, or a Hugging Face Hub id in the local cache", required = true,
+                is = Key.Is.MODEL)
         Path baseModel,
+        @Key(doc = "where checkpoints, metrics and the resolved recipe go", required = true)
         Path outputDir,
+        @Key(doc = "the seed of every random choice", dflt = "42")
         int seed,
+        @Key(doc = "the data sets, at least one", required = true, nonEmpty = true,
+                list = "a list of data sets (each with path and type)")
         List<Dataset> datasets,
+        @Key(doc = "'tokenizer' (the tokenizer's own) or a builtin template", choices = CHAT_TEMPLATE_NAMES,
+                dflt = "tokenizer")
         String chatTemplate,
+        @Key(doc = "the LoRA settings (type none = full fine-tune)")
         Adapter adapter,
-        int sequenceLen,
-        int microBatchSize,
-        int gradientAccumulationSteps,
-        double numEpochs,
-        OptionalInt maxSteps,
-        double learningRate,
-        LrScheduler lrScheduler,
-        int warmupSteps,
-        OptionalDouble warmupRatio,
-        double weightDecay,
-        double adamBeta1,
-        double adamBeta2,
-        double adamEpsilon,
-        double maxGradNorm,
-        int loggingSteps,
-        OptionalInt evalSteps,
-        OptionalInt saveSteps,
-        OptionalInt saveTotalLimit,
-        double valSetSize,
-        boolean trainOnInputs,
-        boolean packing,
-        boolean skipBadRows,
-        boolean progressBar,
-        Export export,
-        Reward reward,
-        Dpo dpo,
-        Ppo ppo,
+        @Key(doc = "the frozen base's projections held quantized (QLoRA-style)", choices = "none|int8|nf4",
+                dflt = "none")
         String quantize,
+        @Key(doc = "libtorch single-threaded, so a resumed run is bit-identical to an uninterrupted one even on a"
+                + " busy machine (multi-threaded kernels may split sums differently under load); slower", dflt = "false")
         boolean deterministic,
+        @Key(doc = "keep only each decoder layer's input during the forward pass and re-run the layer in the backward"
+                + " pass (transformers' name)", dflt = "false")
         boolean gradientCheckpointing,
+        @Key(doc = "mixed precision (transformers' name): the models in fp16, fp32 master weights and moments for the"
+                + " trainable parameters, dynamic loss scaling", dflt = "false")
         boolean fp16,
-        String device) {
+        @Key(doc = "where the models live; auto = the first GPU DJL's engine sees, else the CPU; gpu without a visible"
+                + " GPU is an error", choices = "cpu|gpu|auto", dflt = "auto")
+        String device,
+        @Key(doc = "the longest token sequence", is = Key.Is.POSITIVE, dflt = "512")
+        int sequenceLen,
+        @Key(doc = "rows per forward pass", is = Key.Is.POSITIVE, dflt = "4")
+        int microBatchSize,
+        @Key(doc = "micro-batches per optimizer step", is = Key.Is.POSITIVE, dflt = "1")
+        int gradientAccumulationSteps,
+        @Key(doc = "passes over the training data", is = Key.Is.POSITIVE, dflt = "1")
+        double numEpochs,
+        @Key(doc = "when set, overrides num_epochs", is = Key.Is.POSITIVE)
+        OptionalInt maxSteps,
+        @Key(doc = "the peak learning rate", is = Key.Is.POSITIVE, dflt = "2e-4")
+        double learningRate,
+        @Key(doc = "the learning-rate schedule after warm-up", dflt = "cosine")
+        LrScheduler lrScheduler,
+        @Key(doc = "warm-up optimizer steps; ignored when warmup_ratio is set", is = Key.Is.NON_NEGATIVE, dflt = "0")
+        int warmupSteps,
+        @Key(doc = "warm-up as a fraction of total steps, exclusive with warmup_steps", is = Key.Is.UNIT_OPEN)
+        OptionalDouble warmupRatio,
+        @Key(doc = "AdamW's decoupled weight decay", is = Key.Is.NON_NEGATIVE, dflt = "0.0")
+        double weightDecay,
+        @Key(doc = "AdamW's beta1", is = Key.Is.UNIT_OPEN, dflt = "0.9")
+        double adamBeta1,
+        @Key(doc = "AdamW's beta2", is = Key.Is.UNIT_OPEN, dflt = "0.999")
+        double adamBeta2,
+        @Key(doc = "AdamW's epsilon", is = Key.Is.POSITIVE, dflt = "1e-8")
+        double adamEpsilon,
+        @Key(doc = "gradient clipping norm (0 = no clipping)", is = Key.Is.NON_NEGATIVE, dflt = "1.0")
+        double maxGradNorm,
+        @Key(doc = "optimizer steps between metrics lines", is = Key.Is.POSITIVE, dflt = "10")
+        int loggingSteps,
+        @Key(doc = "optimizer steps between evaluations", is = Key.Is.POSITIVE)
+        OptionalInt evalSteps,
+        @Key(doc = "optimizer steps between checkpoints", is = Key.Is.POSITIVE)
+        OptionalInt saveSteps,
+        @Key(doc = "checkpoints kept (the oldest are deleted)", is = Key.Is.POSITIVE)
+        OptionalInt saveTotalLimit,
+        @Key(doc = "held-out rows: 0, a fraction in (0, 1) or a whole count >= 1", is = Key.Is.FRACTION_OR_COUNT,
+                dflt = "0.0")
+        double valSetSize,
+        @Key(doc = "train on the prompt tokens too", dflt = "false")
+        boolean trainOnInputs,
+        @Key(doc = "pack several rows into one sequence", dflt = "false")
+        boolean packing,
+        @Key(doc = "skip rows that do not parse instead of failing", dflt = "false")
+        boolean skipBadRows,
+        @Key(doc = "show a progress bar", dflt = "true")
+        boolean progressBar,
+        @Key(doc = "what is written at the end of training")
+        Export export,
+        /* not a key: the stages' blocks, one per RecipeSchema block */
+        Blocks blocks) {
 
     public Recipe {
         Objects.requireNonNull(stage, "stage");
@@ -119,52 +119,42 @@ public record Recipe(
         Objects.requireNonNull(saveSteps, "saveSteps");
         Objects.requireNonNull(saveTotalLimit, "saveTotalLimit");
         Objects.requireNonNull(export, "export");
-        Objects.requireNonNull(reward, "reward");
-        Objects.requireNonNull(dpo, "dpo");
-        Objects.requireNonNull(ppo, "ppo");
+        Objects.requireNonNull(blocks, "blocks");
         Objects.requireNonNull(quantize, "quantize");
         Objects.requireNonNull(device, "device");
     }
 
-    /** The training stage a recipe runs. */
-    public enum Stage {
-        SFT, REWARD, DPO, PPO;
-
-        public String yamlName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
+    /** A stage's own block ({@code dpo:}, {@code ppo:}, ...), defaults filled when the recipe has none. */
+    public <T extends Record> T block(RecipeBlock<T> block) {
+        return blocks.get(block);
     }
 
-    public enum LrScheduler {
-        COSINE, LINEAR, CONSTANT;
-
-        public String yamlName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
+    public enum LrScheduler implements RecipeEnum {
+        COSINE, LINEAR, CONSTANT
     }
 
-    public enum AdapterType {
+    public enum AdapterType implements RecipeEnum {
         /** LoRA adapters over a frozen base. */
         LORA,
         /** Full fine-tune: no adapter. */
-        NONE;
-
-        public String yamlName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
+        NONE
     }
 
     /** Dtype of exported weights; written as in safetensors headers. */
-    public enum Dtype {
+    public enum Dtype implements RecipeEnum {
         F32, F16, BF16;
 
+        @Override
         public String yamlName() {
             return name();
         }
     }
 
+    /** The builtin chat template names and {@code tokenizer}, as the {@code chat_template} keys allow them. */
+    static final String CHAT_TEMPLATE_NAMES = "tokenizer|llama3|chatml|alpaca|llama2";
+
     /** Chat template names: {@code tokenizer} uses tokenizer_config.json's own; the rest are builtin. */
-    public static final List<String> CHAT_TEMPLATES = List.of("tokenizer", "llama3", "chatml", "alpaca", "llama2");
+    public static final List<String> CHAT_TEMPLATES = List.of(CHAT_TEMPLATE_NAMES.split("\\|"));
 
     /** Module names LoRA can target; {@code all-linear} expands to all of them. */
     public static final List<String> TARGET_MODULES =
@@ -174,8 +164,12 @@ public record Recipe(
      * One {@code datasets} entry. The optional settings override the recipe-wide ones for this
      * data set when present.
      */
-    public record Dataset(Path path, String type, Optional<String> chatTemplate, Optional<Boolean> trainOnInputs,
-                          Optional<Boolean> skipBadRows) {
+    public record Dataset(
+            @Key(doc = "the data file", required = true) Path path,
+            @Key(doc = "its format", required = true, is = Key.Is.DATASET_TYPE) String type,
+            @Key(doc = "this data set's chat template", choices = CHAT_TEMPLATE_NAMES) Optional<String> chatTemplate,
+            @Key(doc = "this data set's train_on_inputs") Optional<Boolean> trainOnInputs,
+            @Key(doc = "this data set's skip_bad_rows") Optional<Boolean> skipBadRows) {
         public Dataset {
             Objects.requireNonNull(path, "path");
             Objects.requireNonNull(type, "type");
@@ -193,8 +187,14 @@ public record Recipe(
      * {@code adapter}: the LoRA settings ({@code type: none} = full fine-tune; the rest are then unused).
      * {@code targetModules} is never "all-linear": that is expanded to {@link #TARGET_MODULES}.
      */
-    public record Adapter(AdapterType type, int r, double alpha, double dropout, List<String> targetModules,
-                          boolean useRslora) {
+    public record Adapter(
+            @Key(doc = "lora, or none for a full fine-tune", dflt = "lora") AdapterType type,
+            @Key(doc = "the LoRA rank", is = Key.Is.POSITIVE, dflt = "8") int r,
+            @Key(doc = "the LoRA alpha", is = Key.Is.POSITIVE, dflt = "16.0") double alpha,
+            @Key(doc = "dropout on the adapter's input", is = Key.Is.UNIT_OPEN, dflt = "0.05") double dropout,
+            @Key(doc = "the projections that get adapters, or all-linear", is = Key.Is.TARGET_MODULES,
+                    dflt = "[q_proj, k_proj, v_proj, o_proj]") List<String> targetModules,
+            @Key(doc = "rsLoRA's scale alpha / sqrt(r)", dflt = "false") boolean useRslora) {
         public Adapter {
             Objects.requireNonNull(type, "type");
             targetModules = List.copyOf(targetModules);
@@ -206,41 +206,10 @@ public record Recipe(
         }
     }
 
-    /** {@code reward}: the classification head's outputs, TRL's reward centring, and whether data-set margins apply. */
-    public record Reward(int numLabels, double centerRewardsCoefficient, boolean useMargin, List<String> labels) {}
-
-    /**
-     * {@code dpo}: TRL's DPOConfig names. {@code referenceModel} empty = the base with the adapter
-     * switched off (no second copy in memory).
-     */
-    public record Dpo(double beta, String lossType, double labelSmoothing, OptionalDouble rpoAlpha,
-                      Optional<Path> referenceModel, boolean precomputeRefLogProbs) {}
-
-    /**
-     * {@code ppo}: PPO-based RLHF (TRL's PPOTrainer semantics). Rewards come from
-     * {@code rewardModel} (a sequence-classification checkpoint) and/or the named Java reward
-     * functions, summed; {@code targetKl} set = the adaptive KL controller, else a fixed
-     * {@code klCoef}.
-     */
-    public record Ppo(Optional<Path> rewardModel, List<String> rewardFunctions, OptionalDouble missingEosPenalty,
-                      int rolloutBatchSize, int numMiniBatches, int ppoEpochs, int maxNewTokens, double temperature,
-                      int topK, double topP, double klCoef, String klEstimator, OptionalDouble targetKl,
-                      double klHorizon, double gamma, double lam, double cliprange, double cliprangeValue,
-                      double vfCoef, double entCoef, boolean whitenRewards, int sampleEvery,
-                      Optional<Path> rewardClassifier, Optional<String> rewardClassifierLabel) {
-        public Ppo {
-            Objects.requireNonNull(rewardModel, "rewardModel");
-            Objects.requireNonNull(rewardClassifier, "rewardClassifier");
-            Objects.requireNonNull(rewardClassifierLabel, "rewardClassifierLabel");
-            rewardFunctions = List.copyOf(rewardFunctions);
-            Objects.requireNonNull(missingEosPenalty, "missingEosPenalty");
-            Objects.requireNonNull(klEstimator, "klEstimator");
-            Objects.requireNonNull(targetKl, "targetKl");
-        }
-    }
-
     /** {@code export}: also write a merged checkpoint, and its dtype. */
-    public record Export(boolean merged, Dtype dtype) {
+    public record Export(
+            @Key(doc = "also write a merged checkpoint", dflt = "false") boolean merged,
+            @Key(doc = "the merged checkpoint's dtype", dflt = "F32") Dtype dtype) {
         public Export {
             Objects.requireNonNull(dtype, "dtype");
         }
@@ -291,185 +260,13 @@ public record Recipe(
         return file;
     }
 
-    /** Keys in the order the schema lists them; the inverse of {@link #fromValues}. */
+    /** Keys in declaration order, then the stage blocks; the inverse of {@link RecipeSchema#build}. */
     Map<String, Object> toMap() {
-        Map<String, Object> m = new LinkedHashMap<>();
-        m.put("stage", stage.yamlName());
-        m.put("base_model", baseModel.toString());
-        m.put("output_dir", outputDir.toString());
-        m.put("seed", seed);
-        m.put("datasets", datasets.stream().map(d -> {
-            Map<String, Object> dm = new LinkedHashMap<>();
-            dm.put("path", d.path().toString());
-            dm.put("type", d.type());
-            d.chatTemplate().ifPresent(v -> dm.put("chat_template", v));
-            d.trainOnInputs().ifPresent(v -> dm.put("train_on_inputs", v));
-            d.skipBadRows().ifPresent(v -> dm.put("skip_bad_rows", v));
-            return dm;
-        }).toList());
-        m.put("chat_template", chatTemplate);
-        Map<String, Object> a = new LinkedHashMap<>();
-        a.put("type", adapter.type().yamlName());
-        a.put("r", adapter.r());
-        a.put("alpha", adapter.alpha());
-        a.put("dropout", adapter.dropout());
-        a.put("target_modules", adapter.targetModules());
-        a.put("use_rslora", adapter.useRslora());
-        m.put("adapter", a);
-        m.put("quantize", quantize);
-        m.put("deterministic", deterministic);
-        m.put("gradient_checkpointing", gradientCheckpointing);
-        m.put("fp16", fp16);
-        m.put("device", device);
-        m.put("sequence_len", sequenceLen);
-        m.put("micro_batch_size", microBatchSize);
-        m.put("gradient_accumulation_steps", gradientAccumulationSteps);
-        m.put("num_epochs", numEpochs);
-        maxSteps.ifPresent(v -> m.put("max_steps", v));
-        m.put("learning_rate", learningRate);
-        m.put("lr_scheduler", lrScheduler.yamlName());
+        Map<String, Object> m = RecordBlock.write(this);
         if (warmupRatio.isPresent()) {
-            m.put("warmup_ratio", warmupRatio.getAsDouble());
-        } else {
-            m.put("warmup_steps", warmupSteps);
+            m.remove("warmup_steps"); // exclusive with warmup_ratio: the ratio is what ran
         }
-        m.put("weight_decay", weightDecay);
-        m.put("adam_beta1", adamBeta1);
-        m.put("adam_beta2", adamBeta2);
-        m.put("adam_epsilon", adamEpsilon);
-        m.put("max_grad_norm", maxGradNorm);
-        m.put("logging_steps", loggingSteps);
-        evalSteps.ifPresent(v -> m.put("eval_steps", v));
-        saveSteps.ifPresent(v -> m.put("save_steps", v));
-        saveTotalLimit.ifPresent(v -> m.put("save_total_limit", v));
-        m.put("val_set_size", valSetSize);
-        m.put("train_on_inputs", trainOnInputs);
-        m.put("packing", packing);
-        m.put("skip_bad_rows", skipBadRows);
-        m.put("progress_bar", progressBar);
-        Map<String, Object> e = new LinkedHashMap<>();
-        e.put("merged", export.merged());
-        e.put("dtype", export.dtype().yamlName());
-        m.put("export", e);
-        Map<String, Object> rw = new LinkedHashMap<>();
-        rw.put("num_labels", reward.numLabels());
-        rw.put("center_rewards_coefficient", reward.centerRewardsCoefficient());
-        rw.put("use_margin", reward.useMargin());
-        if (!reward.labels().isEmpty()) {
-            rw.put("labels", reward.labels());
-        }
-        m.put("reward", rw);
-        Map<String, Object> dp = new LinkedHashMap<>();
-        dp.put("beta", dpo.beta());
-        dp.put("loss_type", dpo.lossType());
-        dp.put("label_smoothing", dpo.labelSmoothing());
-        dpo.rpoAlpha().ifPresent(v -> dp.put("rpo_alpha", v));
-        dpo.referenceModel().ifPresent(p -> dp.put("reference_model", p.toString()));
-        dp.put("precompute_ref_log_probs", dpo.precomputeRefLogProbs());
-        m.put("dpo", dp);
-        Map<String, Object> pp = new LinkedHashMap<>();
-        ppo.rewardModel().ifPresent(p -> pp.put("reward_model", p.toString()));
-        pp.put("reward_functions", ppo.rewardFunctions());
-        ppo.missingEosPenalty().ifPresent(v -> pp.put("missing_eos_penalty", v));
-        pp.put("rollout_batch_size", ppo.rolloutBatchSize());
-        pp.put("num_mini_batches", ppo.numMiniBatches());
-        pp.put("ppo_epochs", ppo.ppoEpochs());
-        pp.put("max_new_tokens", ppo.maxNewTokens());
-        pp.put("temperature", ppo.temperature());
-        pp.put("top_k", ppo.topK());
-        pp.put("top_p", ppo.topP());
-        pp.put("kl_coef", ppo.klCoef());
-        pp.put("kl_estimator", ppo.klEstimator());
-        ppo.targetKl().ifPresent(v -> pp.put("target_kl", v));
-        pp.put("kl_horizon", ppo.klHorizon());
-        pp.put("gamma", ppo.gamma());
-        pp.put("lam", ppo.lam());
-        pp.put("cliprange", ppo.cliprange());
-        pp.put("cliprange_value", ppo.cliprangeValue());
-        pp.put("vf_coef", ppo.vfCoef());
-        pp.put("ent_coef", ppo.entCoef());
-        pp.put("whiten_rewards", ppo.whitenRewards());
-        pp.put("sample_every", ppo.sampleEvery());
-        ppo.rewardClassifier().ifPresent(p -> pp.put("reward_classifier", p.toString()));
-        ppo.rewardClassifierLabel().ifPresent(v -> pp.put("reward_classifier_label", v));
-        m.put("ppo", pp);
+        blocks.byName().forEach((name, values) -> m.put(name, RecordBlock.write(values)));
         return m;
-    }
-
-    /** Builds the record from the values {@link RecipeLoader} read (table keys, defaults filled). */
-    @SuppressWarnings("unchecked")
-    static Recipe fromValues(Map<String, Object> v) {
-        List<Dataset> ds = ((List<Map<String, Object>>) v.get("datasets")).stream().map(d -> new Dataset(
-                (Path) d.get("path"), (String) d.get("type"),
-                Optional.ofNullable((String) d.get("chat_template")),
-                Optional.ofNullable((Boolean) d.get("train_on_inputs")),
-                Optional.ofNullable((Boolean) d.get("skip_bad_rows")))).toList();
-        Map<String, Object> a = (Map<String, Object>) v.get("adapter");
-        Map<String, Object> e = (Map<String, Object>) v.get("export");
-        Map<String, Object> rw = (Map<String, Object>) v.get("reward");
-        Map<String, Object> dp = (Map<String, Object>) v.get("dpo");
-        Map<String, Object> pp = (Map<String, Object>) v.get("ppo");
-        return new Recipe(
-                (Stage) v.get("stage"),
-                (Path) v.get("base_model"),
-                (Path) v.get("output_dir"),
-                (Integer) v.get("seed"),
-                ds,
-                (String) v.get("chat_template"),
-                new Adapter((AdapterType) a.get("type"), (Integer) a.get("r"), (Double) a.get("alpha"),
-                        (Double) a.get("dropout"), (List<String>) a.get("target_modules"), (Boolean) a.get("use_rslora")),
-                (Integer) v.get("sequence_len"),
-                (Integer) v.get("micro_batch_size"),
-                (Integer) v.get("gradient_accumulation_steps"),
-                (Double) v.get("num_epochs"),
-                optInt(v.get("max_steps")),
-                (Double) v.get("learning_rate"),
-                (LrScheduler) v.get("lr_scheduler"),
-                (Integer) v.get("warmup_steps"),
-                v.get("warmup_ratio") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) v.get("warmup_ratio")),
-                (Double) v.get("weight_decay"),
-                (Double) v.get("adam_beta1"),
-                (Double) v.get("adam_beta2"),
-                (Double) v.get("adam_epsilon"),
-                (Double) v.get("max_grad_norm"),
-                (Integer) v.get("logging_steps"),
-                optInt(v.get("eval_steps")),
-                optInt(v.get("save_steps")),
-                optInt(v.get("save_total_limit")),
-                (Double) v.get("val_set_size"),
-                (Boolean) v.get("train_on_inputs"),
-                (Boolean) v.get("packing"),
-                (Boolean) v.get("skip_bad_rows"),
-                (Boolean) v.get("progress_bar"),
-                new Export((Boolean) e.get("merged"), (Dtype) e.get("dtype")),
-                new Reward((Integer) rw.get("num_labels"), (Double) rw.get("center_rewards_coefficient"),
-                        (Boolean) rw.get("use_margin"),
-                        rw.get("labels") == null ? List.of() : (List<String>) rw.get("labels")),
-                new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
-                        dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
-                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
-                new Ppo(Optional.ofNullable((Path) pp.get("reward_model")), (List<String>) pp.get("reward_functions"),
-                        optDouble(pp.get("missing_eos_penalty")), (Integer) pp.get("rollout_batch_size"),
-                        (Integer) pp.get("num_mini_batches"), (Integer) pp.get("ppo_epochs"),
-                        (Integer) pp.get("max_new_tokens"), (Double) pp.get("temperature"), (Integer) pp.get("top_k"),
-                        (Double) pp.get("top_p"), (Double) pp.get("kl_coef"), (String) pp.get("kl_estimator"),
-                        optDouble(pp.get("target_kl")), (Double) pp.get("kl_horizon"), (Double) pp.get("gamma"),
-                        (Double) pp.get("lam"), (Double) pp.get("cliprange"), (Double) pp.get("cliprange_value"),
-                        (Double) pp.get("vf_coef"), (Double) pp.get("ent_coef"), (Boolean) pp.get("whiten_rewards"),
-                        (Integer) pp.get("sample_every"), Optional.ofNullable((Path) pp.get("reward_classifier")),
-                        Optional.ofNullable((String) pp.get("reward_classifier_label"))),
-                (String) v.get("quantize"),
-                (Boolean) v.get("deterministic"),
-                (Boolean) v.get("gradient_checkpointing"),
-                (Boolean) v.get("fp16"),
-                (String) v.get("device"));
-    }
-
-    private static OptionalDouble optDouble(Object o) {
-        return o == null ? OptionalDouble.empty() : OptionalDouble.of((Double) o);
-    }
-
-    private static OptionalInt optInt(Object o) {
-        return o == null ? OptionalInt.empty() : OptionalInt.of((Integer) o);
     }
 }

@@ -23,8 +23,8 @@ import java.util.regex.Pattern;
 
 /**
  * The declarative part of recipe validation: value types (each knows how to read a node and how to
- * describe what it accepts) and blocks (a table of key → type, default, required). A new stage adds
- * its block as one more table and one more line in {@link RecipeLoader#TOP}.
+ * describe what it accepts) and blocks (a table of key → type, default, required). The tables are made
+ * from {@link Key} declarations by {@link RecordBlock}.
  */
 final class Schema {
     private Schema() {}
@@ -33,9 +33,9 @@ final class Schema {
      * What a read needs besides the node: the recipe's folder (for paths), the data set types, and the environment
      * variables (for the Hugging Face cache; a map in tests).
      */
-    record Ctx(Path baseDir, Collection<String> datasetTypes, Function<String, String> env) {
+    record Ctx(Path baseDir, Collection<String> datasetTypes, Collection<String> stages, Function<String, String> env) {
         Ctx(Path baseDir, Collection<String> datasetTypes) {
-            this(baseDir, datasetTypes, System::getenv);
+            this(baseDir, datasetTypes, List.of(), System::getenv);
         }
     }
 
@@ -289,18 +289,35 @@ final class Schema {
     /** The data set {@code type}: one of the types the caller knows. */
     static final Type DATASET_TYPE = (n, key, ctx) -> readChoice(n, key, ctx.datasetTypes());
 
-    /** A nested block; an absent block reads as all its defaults. */
-    record BlockType(Block block) implements Type {
+    /** The {@code stage}: one of the stages the loader knows. */
+    static final Type STAGE = (n, key, ctx) -> readChoice(n, key, ctx.stages());
+
+    /** 0, a fraction in (0, 1), or a whole count >= 1 ({@code val_set_size}). */
+    static final Type FRACTION_OR_COUNT = (n, key, ctx) -> {
+        String expected = "0, a fraction in (0, 1) or a whole count >= 1";
+        double v = parseNumber(n, key, expected);
+        if (v < 0 || (v >= 1 && v != Math.rint(v)) || Double.isInfinite(v)) {
+            throw wrong(n, key, expected);
+        }
+        return v;
+    };
+
+    /** A nested block, read into what {@code build} makes of its values; an absent block reads as all its defaults. */
+    record BlockType(Block block, Function<Map<String, Object>, Object> build) implements Type {
+        BlockType(Block block) {
+            this(block, values -> values);
+        }
+
         @Override
         public Object read(YNode n, String key, Ctx ctx) {
             if (!(n instanceof YMap m)) {
                 throw wrong(n, key, "a block of keys (" + String.join(", ", block.allowed()) + ")");
             }
-            return readBlock(block, m, key, ctx);
+            return build.apply(readBlock(block, m, key, ctx));
         }
 
         Object defaults(String key, Ctx ctx) {
-            return readBlock(block, new YMap(new LinkedHashMap<>(), "(defaults)"), key, ctx);
+            return build.apply(readBlock(block, new YMap(new LinkedHashMap<>(), "(defaults)"), key, ctx));
         }
     }
 

@@ -8,7 +8,8 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 import ai.loro.core.recipe.Recipe.AdapterType;
 import ai.loro.core.recipe.Recipe.Dtype;
 import ai.loro.core.recipe.Recipe.LrScheduler;
-import ai.loro.core.recipe.Recipe.Stage;
+import ai.loro.cli.Stages;
+import ai.loro.dpo.DpoConfig;
 import ai.loro.core.LoroException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -20,7 +21,13 @@ import java.util.OptionalInt;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
+/**
+ * The loader with every stage and block the CLI registers ({@link Stages#SCHEMA}); it lives in the cli module
+ * because core knows no stage blocks.
+ */
 class RecipeLoaderTest {
+    static final RecipeSchema SCHEMA = Stages.SCHEMA;
+
     @TempDir Path tmp;
 
     /** MINIMAL's base_model: it exists, so it is a path (a missing org/name would be looked up as a Hub id). */
@@ -47,13 +54,13 @@ class RecipeLoaderTest {
     }
 
     Recipe load(String text, String... sets) throws IOException {
-        return RecipeLoader.load(write("recipe.yaml", text), List.of(sets));
+        return RecipeLoader.load(write("recipe.yaml", text), List.of(sets), SCHEMA);
     }
 
     /** Asserts loading fails with exactly {@code expected}, where {@code F} stands for the file. */
     void fails(String text, String expected, String... sets) throws IOException {
         Path p = write("recipe.yaml", text);
-        LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.load(p, List.of(sets)));
+        LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.load(p, List.of(sets), SCHEMA));
         assertEquals(expected.replace("F:", p + ":"), e.getMessage());
         assertFalse(e.getMessage().contains("\n"), "one line");
     }
@@ -61,7 +68,7 @@ class RecipeLoaderTest {
     @Test
     void minimalRecipeGetsEveryDefault() throws IOException {
         Recipe r = load(MINIMAL);
-        assertEquals(Stage.SFT, r.stage());
+        assertEquals("sft", r.stage());
         assertEquals(tmp.resolve("models/tiny"), r.baseModel());
         assertEquals(tmp.resolve("runs/a"), r.outputDir());
         assertEquals(42, r.seed());
@@ -147,7 +154,7 @@ class RecipeLoaderTest {
     @Test
     void fullRecipeParses() throws IOException {
         Recipe r = load(FULL);
-        assertEquals(Stage.DPO, r.stage());
+        assertEquals("dpo", r.stage());
         assertEquals(tmp.getParent().resolve("models/tiny"), r.baseModel());
         assertEquals(Path.of("/abs/runs/full"), r.outputDir());
         assertEquals(7, r.seed());
@@ -180,14 +187,14 @@ class RecipeLoaderTest {
         for (String text : List.of(MINIMAL, FULL, MINIMAL + "warmup_steps: 5\nadapter: {type: none}\nmax_steps: 3\n")) {
             Recipe r = load(text);
             Path saved = write("elsewhere/recipe.yaml", r.toYaml());
-            Recipe back = RecipeLoader.load(saved, List.of());
+            Recipe back = RecipeLoader.load(saved, List.of(), SCHEMA);
             assertEquals(r, back, r.toYaml());
             assertEquals(r.toYaml(), back.toYaml());
         }
         Recipe r = load(MINIMAL);
         Path written = r.writeResolved();
         assertEquals(tmp.resolve("runs/a/recipe.yaml"), written);
-        assertEquals(r, RecipeLoader.load(written, List.of()));
+        assertEquals(r, RecipeLoader.load(written, List.of(), SCHEMA));
         String yaml = r.toYaml();
         assertTrue(yaml.contains("base_model: " + tmp.resolve("models/tiny")), yaml);
         assertTrue(yaml.contains("learning_rate: "), yaml);
@@ -201,23 +208,23 @@ class RecipeLoaderTest {
         String text = MINIMAL.replace("models/tiny", "meta-llama/Llama-3.2-1B")
                 + "dpo:\n  reference_model: meta-llama/Llama-3.2-1B@" + ai.loro.core.io.HubCacheTest.MAIN + "\n";
         Recipe r = RecipeLoader.parse(text.replace("stage: sft", "stage: dpo"), "F", tmp, List.of(),
-                RecipeLoader.DATASET_TYPES, env::get);
+                SCHEMA, env::get);
         Path snapshot = repo.resolve("snapshots").resolve(ai.loro.core.io.HubCacheTest.MAIN);
         assertEquals(snapshot, r.baseModel());
-        assertEquals(Optional.of(snapshot), r.dpo().referenceModel());
+        assertEquals(Optional.of(snapshot), r.block(DpoConfig.BLOCK).referenceModel());
 
         // A folder of that name next to the recipe comes first.
         Path local = Files.createDirectories(tmp.resolve("meta-llama/Llama-3.2-1B"));
-        assertEquals(local, RecipeLoader.parse(text, "F", tmp, List.of(), RecipeLoader.DATASET_TYPES, env::get).baseModel());
+        assertEquals(local, RecipeLoader.parse(text, "F", tmp, List.of(), SCHEMA, env::get).baseModel());
 
         LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.parse(MINIMAL, "F", tmp,
-                List.of("base_model=Qwen/Qwen3-0.6B"), RecipeLoader.DATASET_TYPES, env::get));
+                List.of("base_model=Qwen/Qwen3-0.6B"), SCHEMA, env::get));
         assertEquals("--set base_model: 'base_model': Qwen/Qwen3-0.6B is not a folder and not in the Hugging Face cache"
                 + " (tried " + tmp.resolve("Qwen/Qwen3-0.6B") + ", " + tmp.resolve("hub/models--Qwen--Qwen3-0.6B")
                 + "; cache root from HF_HUB_CACHE); download it with: huggingface-cli download Qwen/Qwen3-0.6B"
                 + " (Loro downloads nothing itself)", e.getMessage());
         e = assertThrows(LoroException.class, () -> RecipeLoader.parse(MINIMAL.replace("models/tiny", "Qwen/Qwen3-0.6B"),
-                "F", tmp, List.of(), RecipeLoader.DATASET_TYPES, env::get));
+                "F", tmp, List.of(), SCHEMA, env::get));
         assertTrue(e.getMessage().startsWith("F:2: 'base_model': Qwen/Qwen3-0.6B is not a folder"), e.getMessage());
     }
 
@@ -231,11 +238,11 @@ class RecipeLoaderTest {
                   - path: ../d.jsonl
                     type: messages
                 """);
-        Recipe r = RecipeLoader.load(p, List.of("datasets.0.path=e.jsonl"));
+        Recipe r = RecipeLoader.load(p, List.of("datasets.0.path=e.jsonl"), SCHEMA);
         assertEquals(tmp.resolve("recipes/sub/m"), r.baseModel());
         assertEquals(tmp.resolve("runs/x"), r.outputDir());
         assertEquals(tmp.resolve("recipes/sub/e.jsonl"), r.datasets().get(0).path());
-        Recipe r2 = RecipeLoader.load(p, List.of("base_model=~/hf/m"));
+        Recipe r2 = RecipeLoader.load(p, List.of("base_model=~/hf/m"), SCHEMA);
         assertEquals(Path.of(System.getProperty("user.home"), "hf/m"), r2.baseModel());
     }
 
@@ -253,7 +260,7 @@ class RecipeLoaderTest {
         assertEquals(Dtype.F16, r.export().dtype());
         assertEquals(OptionalInt.of(6), r.maxSteps(), "later --set wins");
         assertTrue(r.packing());
-        assertEquals(Stage.REWARD, r.stage());
+        assertEquals("reward", r.stage());
         assertEquals(OptionalInt.empty(), load(MINIMAL + "max_steps: 9\n", "max_steps=").maxSteps(),
                 "an empty value unsets");
     }
@@ -334,7 +341,7 @@ class RecipeLoaderTest {
         fails(MINIMAL + "export:\n  dtype: fp16\n", "F:8: 'export.dtype' must be one of F32|F16|BF16, got 'fp16'"
                 + " (did you mean 'F16'?)");
         Path p = write("recipe.yaml", MINIMAL.replace("alpaca", "mine"));
-        assertEquals("mine", RecipeLoader.load(p, List.of(), List.of("mine", "other")).datasets().get(0).type());
+        assertEquals("mine", RecipeLoader.load(p, List.of(), SCHEMA.withDatasetTypes(List.of("mine", "other"))).datasets().get(0).type());
     }
 
     @Test
@@ -352,10 +359,10 @@ class RecipeLoaderTest {
     @Test
     void malformedYamlNamesLineAndReason() throws IOException {
         Path p = write("recipe.yaml", "stage: sft\nbase_model: m\noutput_dir: [a, b\nseed: 1\n");
-        LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.load(p, List.of()));
+        LoroException e = assertThrows(LoroException.class, () -> RecipeLoader.load(p, List.of(), SCHEMA));
         assertTrue(e.getMessage().startsWith(p + ":4: malformed YAML: "), e.getMessage());
         Path q = write("recipe.yaml", "stage: sft\n  base_model: m\n");
-        e = assertThrows(LoroException.class, () -> RecipeLoader.load(q, List.of()));
+        e = assertThrows(LoroException.class, () -> RecipeLoader.load(q, List.of(), SCHEMA));
         assertTrue(e.getMessage().startsWith(q + ":2: malformed YAML: mapping values are not allowed here"),
                 e.getMessage());
         fails(MINIMAL + "seed: 1\nseed: 2\n", "F:8: duplicate key 'seed' (first at F:7)");
@@ -364,13 +371,13 @@ class RecipeLoaderTest {
         fails(MINIMAL, "--set seed: malformed YAML value '[1': expected ',' or ']', but got <stream end>"
                 + " (while parsing a flow sequence)", "seed=[1");
         Path tab = write("recipe.yaml", MINIMAL + "adapter:\n\tr: 4\n");
-        e = assertThrows(LoroException.class, () -> RecipeLoader.load(tab, List.of()));
+        e = assertThrows(LoroException.class, () -> RecipeLoader.load(tab, List.of(), SCHEMA));
         assertTrue(e.getMessage().startsWith(tab + ":8: malformed YAML: "), e.getMessage());
         Path two = write("recipe.yaml", MINIMAL + "---\nseed: 1\n");
-        e = assertThrows(LoroException.class, () -> RecipeLoader.load(two, List.of()));
+        e = assertThrows(LoroException.class, () -> RecipeLoader.load(two, List.of(), SCHEMA));
         assertTrue(e.getMessage().startsWith(two + ":7: malformed YAML: "), e.getMessage());
         LoroException missing = assertThrows(LoroException.class,
-                () -> RecipeLoader.load(tmp.resolve("nope.yaml"), List.of()));
+                () -> RecipeLoader.load(tmp.resolve("nope.yaml"), List.of(), SCHEMA));
         assertEquals(tmp.resolve("nope.yaml") + ": no such recipe file", missing.getMessage());
     }
 

@@ -1,0 +1,60 @@
+package ai.loro.cli;
+
+import ai.loro.core.recipe.Recipe;
+import ai.loro.core.recipe.RecipeBlock;
+import ai.loro.core.recipe.RecipeSchema;
+import ai.loro.core.train.Stage;
+import ai.loro.core.train.StageResult;
+import ai.loro.dpo.DpoConfig;
+import ai.loro.dpo.DpoStage;
+import ai.loro.reward.ClassifierStage;
+import ai.loro.reward.RewardConfig;
+import ai.loro.reward.RewardStage;
+import ai.loro.rlhf.PpoConfig;
+import ai.loro.rlhf.PpoStage;
+import ai.loro.sft.SftStage;
+import java.util.List;
+import java.util.Objects;
+
+/**
+ * Every stage {@code loro train} runs: its {@code stage:} name, the recipe block its module declares (or none) and
+ * how it runs. A new stage is one more line in {@link #ALL} (docs/recipes.md).
+ */
+public final class Stages {
+    private Stages() {}
+
+    /** One stage: {@code block} null = the stage reads only top-level keys. */
+    public record Entry(String name, RecipeBlock<?> block, Stage run) {
+        public Entry {
+            Objects.requireNonNull(name, "name");
+            Objects.requireNonNull(run, "run");
+        }
+    }
+
+    /** In this order in the {@code stage} message; their blocks in this order in recipe.yaml. */
+    public static final List<Entry> ALL = List.of(
+            new Entry("sft", null, SftStage::run),
+            new Entry("reward", RewardConfig.BLOCK, Stages::reward),
+            new Entry("dpo", DpoConfig.BLOCK, DpoStage::run),
+            new Entry("ppo", PpoConfig.BLOCK, Stages::ppo));
+
+    /** What a recipe may say: these stages and their blocks. */
+    public static final RecipeSchema SCHEMA = RecipeSchema.of(ALL.stream().map(Entry::name).toList(),
+            ALL.stream().<RecipeBlock<?>>map(Entry::block).filter(Objects::nonNull).toList());
+
+    /** The stage a recipe runs (its {@code stage:} is one of {@link #ALL}: the loader checked it). */
+    public static Stage of(Recipe r) {
+        return ALL.stream().filter(e -> e.name().equals(r.stage())).findFirst().orElseThrow().run();
+    }
+
+    /** {@code reward} with {@code num_labels > 1} trains the classifier. */
+    private static StageResult reward(Recipe r, java.io.PrintStream log) {
+        return r.block(RewardConfig.BLOCK).numLabels() > 1 ? ClassifierStage.run(r, log) : RewardStage.run(r, log);
+    }
+
+    /** PPO runs a loop of its own: no TrainLoop result. */
+    private static StageResult ppo(Recipe r, java.io.PrintStream log) {
+        PpoStage.Result res = PpoStage.run(r, log);
+        return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
+    }
+}
