@@ -133,7 +133,7 @@ public final class Prompts {
         return out;
     }
 
-    private static List<ChatMessage> messages(Row row) {
+    static List<ChatMessage> messages(Row row) {
         JsonNode p = row.data().get("prompt");
         JsonNode m = row.data().get("messages");
         if (p != null && !p.isNull()) {
@@ -168,7 +168,7 @@ public final class Prompts {
         return out;
     }
 
-    private static String optionalString(Row row, String field) {
+    static String optionalString(Row row, String field) {
         JsonNode v = row.data().get(field);
         if (v == null || v.isNull()) {
             return null;
