@@ -67,6 +67,9 @@ final class TrainCommand implements Callable<Integer> {
                 PpoStage.Result res = PpoStage.run(recipe, log); // PPO runs a loop of its own: no TrainLoop result
                 return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
             };
+            case GRPO -> (recipe, log) -> {
+                throw new LoroException("stage grpo is not available yet");
+            };
         };
     }
 
