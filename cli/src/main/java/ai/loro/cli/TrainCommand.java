@@ -10,6 +10,7 @@ import ai.loro.core.train.StageResult;
 import ai.loro.dpo.DpoStage;
 import ai.loro.reward.ClassifierStage;
 import ai.loro.reward.RewardStage;
+import ai.loro.rlhf.GrpoStage;
 import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
 import java.nio.file.Files;
@@ -68,7 +69,8 @@ final class TrainCommand implements Callable<Integer> {
                 return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
             };
             case GRPO -> (recipe, log) -> {
-                throw new LoroException("stage grpo is not available yet");
+                GrpoStage.Result res = GrpoStage.run(recipe, log); // a loop of its own, as PPO's
+                return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
             };
         };
     }
