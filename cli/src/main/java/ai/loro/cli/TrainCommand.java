@@ -10,6 +10,7 @@ import ai.loro.core.train.StageResult;
 import ai.loro.dpo.DpoStage;
 import ai.loro.reward.ClassifierStage;
 import ai.loro.reward.RewardStage;
+import ai.loro.rlhf.GrpoStage;
 import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
 import java.nio.file.Files;
@@ -65,6 +66,10 @@ final class TrainCommand implements Callable<Integer> {
             case DPO -> DpoStage::run;
             case PPO -> (recipe, log) -> {
                 PpoStage.Result res = PpoStage.run(recipe, log); // PPO runs a loop of its own: no TrainLoop result
+                return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
+            };
+            case GRPO -> (recipe, log) -> {
+                GrpoStage.Result res = GrpoStage.run(recipe, log); // a loop of its own, as PPO's
                 return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
             };
         };

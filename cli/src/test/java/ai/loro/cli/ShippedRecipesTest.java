@@ -41,10 +41,10 @@ class ShippedRecipesTest {
 
     /** Every shipped recipe and pipeline, sorted as {@code Files.walk} paths sort. */
     static final List<String> SHIPPED = List.of("alpaca-lora.yaml", "alpaca-style/pipeline.yaml", "bench/ppo-chat-23m.yaml",
-            "classifier.yaml", "dpo-style/pipeline.yaml", "dpo-style/sft.yaml", "dpo.yaml", "hh-rlhf-reward.yaml",
+            "classifier.yaml", "dpo-style/pipeline.yaml", "dpo-style/sft.yaml", "dpo.yaml", "grpo.yaml", "hh-rlhf-reward.yaml",
             "oasst-reward.yaml", "oasst-style/pipeline.yaml", "oasst-style/ppo.yaml", "oasst-style/reward.yaml",
             "oasst-style/sft.yaml", "openorca-lora.yaml", "ppo.yaml", "qlora.yaml", "quickstart/dpo.yaml",
-            "quickstart/pipeline.yaml", "quickstart/ppo.yaml", "quickstart/pretrain.yaml", "quickstart/reward.yaml",
+            "quickstart/grpo.yaml", "quickstart/pipeline.yaml", "quickstart/ppo.yaml", "quickstart/pretrain.yaml", "quickstart/reward.yaml",
             "quickstart/sft.yaml");
 
     @Test
@@ -68,8 +68,8 @@ class ShippedRecipesTest {
                 stages++;
             }
         }
-        // 18 single-stage recipes, and the pipelines' 1 + 2 + 3 + 5 stages
-        assertEquals(18 + 1 + 2 + 3 + 5, stages, "stages validated");
+        // 20 single-stage recipes, and the pipelines' 1 + 2 + 3 + 6 stages
+        assertEquals(20 + 1 + 2 + 3 + 6, stages, "stages validated");
     }
 
     private static void check(Recipe r, Path file) {

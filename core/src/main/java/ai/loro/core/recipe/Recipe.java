@@ -20,7 +20,7 @@ import org.yaml.snakeyaml.Yaml;
  * {@link RecipeLoader#load}; nothing downstream re-validates it. Optional settings with no default
  * are {@code Optional*} (empty = not set).
  *
- * @param stage            {@code stage}: sft | reward | dpo | ppo
+ * @param stage            {@code stage}: sft | reward | dpo | ppo | grpo
  * @param baseModel        {@code base_model}: the HF checkpoint folder
  * @param outputDir        {@code output_dir}
  * @param seed             {@code seed} (42)
@@ -63,6 +63,7 @@ import org.yaml.snakeyaml.Yaml;
  * @param device           {@code device}: cpu | gpu | auto (auto): where the models live; auto = the first GPU DJL's
  *                         engine sees, else the CPU; gpu without a visible GPU is an error
  * @param ppo              {@code ppo}
+ * @param grpo             {@code grpo}
  */
 public record Recipe(
         Stage stage,
@@ -99,6 +100,7 @@ public record Recipe(
         Reward reward,
         Dpo dpo,
         Ppo ppo,
+        Grpo grpo,
         String quantize,
         boolean deterministic,
         boolean gradientCheckpointing,
@@ -122,13 +124,14 @@ public record Recipe(
         Objects.requireNonNull(reward, "reward");
         Objects.requireNonNull(dpo, "dpo");
         Objects.requireNonNull(ppo, "ppo");
+        Objects.requireNonNull(grpo, "grpo");
         Objects.requireNonNull(quantize, "quantize");
         Objects.requireNonNull(device, "device");
     }
 
     /** The training stage a recipe runs. */
     public enum Stage {
-        SFT, REWARD, DPO, PPO;
+        SFT, REWARD, DPO, PPO, GRPO;
 
         public String yamlName() {
             return name().toLowerCase(Locale.ROOT);
@@ -236,6 +239,37 @@ public record Recipe(
             Objects.requireNonNull(missingEosPenalty, "missingEosPenalty");
             Objects.requireNonNull(klEstimator, "klEstimator");
             Objects.requireNonNull(targetKl, "targetKl");
+        }
+    }
+
+    /**
+     * {@code grpo}: group relative policy optimization with TRL's GRPOConfig names. Rewards as PPO's
+     * (a reward model, named functions, a classifier), each multiplied by its {@code rewardWeights}
+     * entry (in the order reward model, functions, classifier; empty = all 1) and summed;
+     * {@code epsilonHigh} empty = {@code epsilon}; {@code beta} 0 = no reference pass.
+     */
+    public record Grpo(Optional<Path> rewardModel, List<String> rewardFunctions, List<Double> rewardWeights,
+                       Optional<Path> rewardClassifier, Optional<String> rewardClassifierLabel, int numGenerations,
+                       int promptsPerStep, int maxNewTokens, double temperature, int topK, double topP, double beta,
+                       double epsilon, OptionalDouble epsilonHigh, int numIterations, int stepsPerGeneration,
+                       String lossType, String scaleRewards, String importanceSamplingLevel,
+                       boolean maskTruncatedCompletions, String advantage, boolean sharePrefix, int sampleEvery) {
+        public Grpo {
+            Objects.requireNonNull(rewardModel, "rewardModel");
+            rewardFunctions = List.copyOf(rewardFunctions);
+            rewardWeights = List.copyOf(rewardWeights);
+            Objects.requireNonNull(rewardClassifier, "rewardClassifier");
+            Objects.requireNonNull(rewardClassifierLabel, "rewardClassifierLabel");
+            Objects.requireNonNull(epsilonHigh, "epsilonHigh");
+            Objects.requireNonNull(lossType, "lossType");
+            Objects.requireNonNull(scaleRewards, "scaleRewards");
+            Objects.requireNonNull(importanceSamplingLevel, "importanceSamplingLevel");
+            Objects.requireNonNull(advantage, "advantage");
+        }
+
+        /** ε_high: the upper clip (DAPO's clip-higher), {@code epsilon} when not set. */
+        public double upperEpsilon() {
+            return epsilonHigh.orElse(epsilon);
         }
     }
 
@@ -393,6 +427,33 @@ public record Recipe(
         ppo.rewardClassifier().ifPresent(p -> pp.put("reward_classifier", p.toString()));
         ppo.rewardClassifierLabel().ifPresent(v -> pp.put("reward_classifier_label", v));
         m.put("ppo", pp);
+        Map<String, Object> gp = new LinkedHashMap<>();
+        grpo.rewardModel().ifPresent(p -> gp.put("reward_model", p.toString()));
+        gp.put("reward_functions", grpo.rewardFunctions());
+        if (!grpo.rewardWeights().isEmpty()) {
+            gp.put("reward_weights", grpo.rewardWeights());
+        }
+        grpo.rewardClassifier().ifPresent(p -> gp.put("reward_classifier", p.toString()));
+        grpo.rewardClassifierLabel().ifPresent(v -> gp.put("reward_classifier_label", v));
+        gp.put("num_generations", grpo.numGenerations());
+        gp.put("prompts_per_step", grpo.promptsPerStep());
+        gp.put("max_new_tokens", grpo.maxNewTokens());
+        gp.put("temperature", grpo.temperature());
+        gp.put("top_k", grpo.topK());
+        gp.put("top_p", grpo.topP());
+        gp.put("beta", grpo.beta());
+        gp.put("epsilon", grpo.epsilon());
+        grpo.epsilonHigh().ifPresent(v -> gp.put("epsilon_high", v));
+        gp.put("num_iterations", grpo.numIterations());
+        gp.put("steps_per_generation", grpo.stepsPerGeneration());
+        gp.put("loss_type", grpo.lossType());
+        gp.put("scale_rewards", grpo.scaleRewards());
+        gp.put("importance_sampling_level", grpo.importanceSamplingLevel());
+        gp.put("mask_truncated_completions", grpo.maskTruncatedCompletions());
+        gp.put("advantage", grpo.advantage());
+        gp.put("share_prefix", grpo.sharePrefix());
+        gp.put("sample_every", grpo.sampleEvery());
+        m.put("grpo", gp);
         return m;
     }
 
@@ -409,6 +470,7 @@ public record Recipe(
         Map<String, Object> rw = (Map<String, Object>) v.get("reward");
         Map<String, Object> dp = (Map<String, Object>) v.get("dpo");
         Map<String, Object> pp = (Map<String, Object>) v.get("ppo");
+        Map<String, Object> gp = (Map<String, Object>) v.get("grpo");
         return new Recipe(
                 (Stage) v.get("stage"),
                 (Path) v.get("base_model"),
@@ -458,6 +520,17 @@ public record Recipe(
                         (Double) pp.get("vf_coef"), (Double) pp.get("ent_coef"), (Boolean) pp.get("whiten_rewards"),
                         (Integer) pp.get("sample_every"), Optional.ofNullable((Path) pp.get("reward_classifier")),
                         Optional.ofNullable((String) pp.get("reward_classifier_label"))),
+                new Grpo(Optional.ofNullable((Path) gp.get("reward_model")), (List<String>) gp.get("reward_functions"),
+                        gp.get("reward_weights") == null ? List.of() : (List<Double>) gp.get("reward_weights"),
+                        Optional.ofNullable((Path) gp.get("reward_classifier")),
+                        Optional.ofNullable((String) gp.get("reward_classifier_label")), (Integer) gp.get("num_generations"),
+                        (Integer) gp.get("prompts_per_step"), (Integer) gp.get("max_new_tokens"),
+                        (Double) gp.get("temperature"), (Integer) gp.get("top_k"), (Double) gp.get("top_p"),
+                        (Double) gp.get("beta"), (Double) gp.get("epsilon"), optDouble(gp.get("epsilon_high")),
+                        (Integer) gp.get("num_iterations"), (Integer) gp.get("steps_per_generation"),
+                        (String) gp.get("loss_type"), (String) gp.get("scale_rewards"),
+                        (String) gp.get("importance_sampling_level"), (Boolean) gp.get("mask_truncated_completions"),
+                        (String) gp.get("advantage"), (Boolean) gp.get("share_prefix"), (Integer) gp.get("sample_every")),
                 (String) v.get("quantize"),
                 (Boolean) v.get("deterministic"),
                 (Boolean) v.get("gradient_checkpointing"),

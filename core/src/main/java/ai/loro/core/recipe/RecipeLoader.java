@@ -117,6 +117,32 @@ public final class RecipeLoader {
             opt("reward_classifier", MODEL),
             opt("reward_classifier_label", STRING));
 
+    /** {@code grpo:} (stage grpo); names as TRL's GRPOConfig where it has them. */
+    static final Block GRPO = block(
+            opt("reward_model", MODEL),
+            opt("reward_functions", listOf(STRING, false, "a list of reward function names"), List.of()),
+            opt("reward_weights", listOf(number(v -> true, "a number"), false, "a list of numbers, one per reward")),
+            opt("reward_classifier", MODEL),
+            opt("reward_classifier_label", STRING),
+            opt("num_generations", Schema.integer(2, "an integer >= 2 (completions per prompt)"), 8),
+            opt("prompts_per_step", POSITIVE_INT, 4),
+            opt("max_new_tokens", POSITIVE_INT, 64),
+            opt("temperature", POSITIVE, 1.0),
+            opt("top_k", NON_NEGATIVE_INT, 0),
+            opt("top_p", number(v -> v > 0 && v <= 1, "a number in (0, 1]"), 1.0),
+            opt("beta", NON_NEGATIVE, 0.0),
+            opt("epsilon", POSITIVE, 0.2),
+            opt("epsilon_high", POSITIVE),
+            opt("num_iterations", POSITIVE_INT, 1),
+            opt("steps_per_generation", POSITIVE_INT, 1),
+            opt("loss_type", choice(List.of("grpo", "bnpo", "dr_grpo", "dapo")), "dapo"),
+            opt("scale_rewards", choice(List.of("group", "batch", "none")), "group"),
+            opt("importance_sampling_level", choice(List.of("token", "sequence")), "token"),
+            opt("mask_truncated_completions", BOOL, false),
+            opt("advantage", choice(List.of("grpo", "rloo")), "grpo"),
+            opt("share_prefix", BOOL, true),
+            opt("sample_every", NON_NEGATIVE_INT, 10));
+
     static final Block EXPORT = block(
             opt("merged", BOOL, false),
             opt("dtype", enumOf(Dtype.class, Dtype::yamlName), Dtype.F32));
@@ -170,7 +196,8 @@ public final class RecipeLoader {
             opt("export", new BlockType(EXPORT)),
             opt("reward", new BlockType(REWARD)),
             opt("dpo", new BlockType(DPO)),
-            opt("ppo", new BlockType(PPO)));
+            opt("ppo", new BlockType(PPO)),
+            opt("grpo", new BlockType(GRPO)));
 
     private static void checkTop(YMap node, Map<String, Object> values, String path) {
         YEntry steps = node.entries().get("warmup_steps");
