@@ -54,8 +54,24 @@ public final class Generator {
         return lastTiming;
     }
 
+    /** Each row's sampler seeded with {@code params.seed() + 0x9E3779B97F4A7C15 · b} (b = its place in the batch). */
     public List<Result> generate(List<long[]> prompts, SamplingParams params) {
+        long[] seeds = new long[prompts.size()];
+        for (int b = 0; b < seeds.length; b++) {
+            seeds[b] = params.seed() + 0x9E3779B97F4A7C15L * b;
+        }
+        return generate(prompts, params, seeds);
+    }
+
+    /**
+     * As {@link #generate(List, SamplingParams)}, with row {@code b}'s sampler seeded with {@code rowSeeds[b]}
+     * ({@code params.seed()} unused): a row's draws then do not depend on which rows share its batch.
+     */
+    public List<Result> generate(List<long[]> prompts, SamplingParams params, long[] rowSeeds) {
         int batch = prompts.size();
+        if (rowSeeds.length != batch) {
+            throw new IllegalArgumentException(rowSeeds.length + " seeds for " + batch + " prompts");
+        }
         if (batch == 0) {
             return List.of();
         }
@@ -90,7 +106,7 @@ public final class Generator {
         for (int b = 0; b < batch; b++) {
             generated.add(new ArrayList<>());
             logitsKept.add(new ArrayList<>());
-            rngs[b] = new SplittableRandom(params.seed() + 0x9E3779B97F4A7C15L * b);
+            rngs[b] = new SplittableRandom(rowSeeds[b]);
         }
         long prefillNanos = 0;
         long decodeNanos = 0;
