@@ -403,7 +403,7 @@ public record Recipe(
         m.put("dpo", dp);
         Map<String, Object> pp = new LinkedHashMap<>();
         ppo.rewardModel().ifPresent(p -> pp.put("reward_model", p.toString()));
-        pp.put("reward_functions", ppo.rewardFunctions());
+        pp.put("reward_functions", new java.util.ArrayList<>(ppo.rewardFunctions())); // a fresh list: a shared one would be dumped as a YAML alias
         ppo.missingEosPenalty().ifPresent(v -> pp.put("missing_eos_penalty", v));
         pp.put("rollout_batch_size", ppo.rolloutBatchSize());
         pp.put("num_mini_batches", ppo.numMiniBatches());
@@ -429,7 +429,7 @@ public record Recipe(
         m.put("ppo", pp);
         Map<String, Object> gp = new LinkedHashMap<>();
         grpo.rewardModel().ifPresent(p -> gp.put("reward_model", p.toString()));
-        gp.put("reward_functions", grpo.rewardFunctions());
+        gp.put("reward_functions", new java.util.ArrayList<>(grpo.rewardFunctions()));
         if (!grpo.rewardWeights().isEmpty()) {
             gp.put("reward_weights", grpo.rewardWeights());
         }
