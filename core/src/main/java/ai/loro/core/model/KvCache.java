@@ -99,6 +99,32 @@ public final class KvCache implements AutoCloseable {
         return capacity;
     }
 
+    /** Rows (the batch size) the buffers hold. */
+    public int rows() {
+        return (int) keys[0].getShape().get(0);
+    }
+
+    /**
+     * Layer {@code layer}'s key buffer (B, KV, capacity, D), for callers that move rows between caches
+     * (the server's continuous batching); writes into it change what later steps attend to.
+     */
+    public NDArray keyBuffer(int layer) {
+        return keys[layer];
+    }
+
+    /** Layer {@code layer}'s value buffer (B, KV, capacity, D); see {@link #keyBuffer}. */
+    public NDArray valueBuffer(int layer) {
+        return values[layer];
+    }
+
+    /** How many positions count as cached, after a caller rewrote the buffers (0 .. capacity). */
+    public void setLength(int length) {
+        if (length < 0 || length > capacity) {
+            throw new IllegalArgumentException("KV cache length " + length + " outside 0.." + capacity);
+        }
+        this.length = length;
+    }
+
     @Override
     public void close() {
         manager.close();
