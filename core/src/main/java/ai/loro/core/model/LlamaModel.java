@@ -432,6 +432,10 @@ public final class LlamaModel implements AutoCloseable {
         return finalNorm;
     }
 
+    Rope rope() {
+        return rope;
+    }
+
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */
     public NDArray forward(NDArray inputIds, NDArray mask, KvCache cache) {
         return logits(hiddenStates(inputIds, mask, cache));
