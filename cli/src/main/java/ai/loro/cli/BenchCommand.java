@@ -20,6 +20,7 @@ import java.util.List;
 import java.util.Set;
 import java.util.SplittableRandom;
 import java.util.concurrent.Callable;
+import ai.loro.cli.bench.DecodeBench;
 import ai.loro.cli.bench.TrainBench;
 import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
@@ -58,6 +59,12 @@ final class BenchCommand implements Callable<Integer> {
     @Option(names = "--no-baseline", description = "With --train: skip the bare DJL baseline.") boolean noBaseline;
     @Option(names = "--fp16", description = "The model in fp16 (with --train: fp32 master weights and dynamic loss scaling, no"
             + " baseline; MFU against the measured fp16 matmul rate).") boolean fp16;
+    @Option(names = "--profile-decode", description = "Break one single-stream decode step (context --seq, --new-tokens"
+            + " timed steps) into its parts: milliseconds per token of each (docs/decode-profile.md).") boolean profileDecode;
+    @Option(names = "--decode-only", description = "Only the generate measurement (no logprobs, no context curve), each"
+            + " timed iteration's prefill and decode tokens/s listed with min/median/max.") boolean decodeOnly;
+    @Option(names = "--prompt-ids", split = ",", paramLabel = "ID,...", description = "With --decode-only: this prompt"
+            + " (token ids) for every row instead of --seq random ids.") long[] promptIds;
     @Option(names = "--device", defaultValue = "auto", paramLabel = "cpu|gpu|auto",
             description = "Where the model runs (default: ${DEFAULT-VALUE}: the first GPU DJL sees, else the CPU).") String device;
 
@@ -77,6 +84,12 @@ final class BenchCommand implements Callable<Integer> {
             LlamaConfig c = model.config();
             if (train != null) {
                 return trainBench(model);
+            }
+            if (profileDecode) {
+                return DecodeBench.profile(model, seq, newTokens, jsonOnly);
+            }
+            if (decodeOnly) {
+                return DecodeBench.decode(model, batch, seq, newTokens, iters, promptIds, jsonOnly);
             }
             SplittableRandom rng = new SplittableRandom(1);
             List<long[]> rows = new ArrayList<>();
@@ -205,7 +218,7 @@ final class BenchCommand implements Callable<Integer> {
         return 0;
     }
 
-    private static long[] randomIds(SplittableRandom rng, int n, int vocab) {
+    static long[] randomIds(SplittableRandom rng, int n, int vocab) {
         long[] ids = new long[n];
         for (int i = 0; i < n; i++) {
             ids[i] = rng.nextInt(vocab);

@@ -8,6 +8,8 @@ import ai.loro.datasets.DatasetStats;
 import ai.loro.datasets.EncodeOptions;
 import ai.loro.datasets.PreferenceDataStats;
 import ai.loro.datasets.PreferenceFormat;
+import ai.loro.reward.ClassificationDataStats;
+import ai.loro.rlhf.PromptDataStats;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -21,13 +23,15 @@ import picocli.CommandLine.Parameters;
 /**
  * {@code loro data inspect FILE --type T [--tokenizer DIR]}: counts, lengths, truncation; for SFT types
  * ({@link DatasetFormat}) per example, for preference types ({@link PreferenceFormat}) per pair: prompt, chosen
- * and rejected lengths, and how many of each side sequence_len would cut.
+ * and rejected lengths, and how many of each side sequence_len would cut; for {@code prompt} (PPO, GRPO) per prompt,
+ * and for {@code classification} (reward classifiers) per labelled text with the label counts.
  */
 @Command(name = "inspect", mixinStandardHelpOptions = true,
         description = {"Read a data set file (.jsonl, .json, .csv, each also .gz/.zst, or .parquet) and report rows, bad rows, example",
             "lengths (p50/p90/p99/max) and how many examples sequence_len would truncate. Preference types report",
             "pairs, prompt/chosen/rejected lengths and how many chosen and rejected sequences sequence_len would cut,",
-            "encoded as the reward and DPO stages encode them.",
+            "encoded as the reward and DPO stages encode them. 'prompt' (PPO/GRPO) reports prompts, answers and how many",
+            "prompts leave no room for --max-new-tokens; 'classification' the count of each label and truncated texts.",
             "Without --tokenizer, lengths are characters of the message contents."})
 public final class DataInspectCommand implements Callable<Integer> {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;
@@ -37,7 +41,8 @@ public final class DataInspectCommand implements Callable<Integer> {
 
     @Option(names = "--type", required = true, paramLabel = "TYPE",
             description = "Record format: alpaca, openorca, sharegpt, messages, completion (SFT), or preference, hh-rlhf,"
-                    + " oasst, math-step-dpo, ultrafeedback (preference pairs).")
+                    + " oasst, math-step-dpo, ultrafeedback (preference pairs), prompt (PPO/GRPO prompts), classification"
+                    + " (labelled texts).")
     String type;
 
     @Option(names = "--tokenizer", paramLabel = "DIR|ORG/NAME", description = "Tokenizer directory (tokenizer.json,"
@@ -52,6 +57,11 @@ public final class DataInspectCommand implements Callable<Integer> {
     @Option(names = "--sequence-len", defaultValue = "2048", paramLabel = "N",
             description = "Truncation length to report on (default: ${DEFAULT-VALUE}).")
     int sequenceLen;
+
+    @Option(names = "--max-new-tokens", defaultValue = "64", paramLabel = "N",
+            description = "For --type prompt: the tokens the stage generates after each prompt (ppo.max_new_tokens,"
+                    + " default: ${DEFAULT-VALUE}); prompts longer than sequence_len - N are counted as dropped.")
+    int maxNewTokens;
 
     @Option(names = "--train-on-inputs", description = "Count loss on prompt tokens too.")
     boolean trainOnInputs;
@@ -77,7 +87,12 @@ public final class DataInspectCommand implements Callable<Integer> {
         tokenizer = ModelOptions.resolveModel("--tokenizer", tokenizer);
         String report;
         PreferenceFormat preference = preferenceFormat(type);
-        if (preference != null) {
+        if (type.equals(PROMPT)) {
+            report = withTokenizer(tok -> PromptDataStats.compute(file, tok, template, sequenceLen, maxNewTokens,
+                    skipBadRows).report());
+        } else if (type.equals(CLASSIFICATION)) {
+            report = withTokenizer(tok -> ClassificationDataStats.compute(file, tok, sequenceLen, skipBadRows).report());
+        } else if (preference != null) {
             // encoded as PreferenceData encodes them for the reward and DPO stages (lenient boundaries)
             EncodeOptions options = EncodeOptions.of(sequenceLen).withTemplate(template).withStrictBoundaries(false);
             report = withTokenizer(tok -> PreferenceDataStats.compute(file, preference, tok, tok == null ? null : options,
@@ -103,6 +118,9 @@ public final class DataInspectCommand implements Callable<Integer> {
         }
     }
 
+    static final String PROMPT = "prompt";
+    static final String CLASSIFICATION = "classification";
+
     /** The preference format {@code name} names, or null when it is none. */
     static PreferenceFormat preferenceFormat(String name) {
         try {
@@ -120,7 +138,8 @@ public final class DataInspectCommand implements Callable<Integer> {
             throw new LoroException("--type: data set type '" + name + "' is not known; allowed: "
                     + Arrays.stream(DatasetFormat.values()).map(DatasetFormat::id).collect(Collectors.joining(", "))
                     + " (SFT), " + Arrays.stream(PreferenceFormat.values()).map(PreferenceFormat::id)
-                    .collect(Collectors.joining(", ")) + " (preference pairs)");
+                    .collect(Collectors.joining(", ")) + " (preference pairs), " + PROMPT + " (PPO/GRPO prompts), "
+                    + CLASSIFICATION + " (labelled texts)");
         }
     }
 }

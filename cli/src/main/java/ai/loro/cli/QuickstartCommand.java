@@ -38,14 +38,14 @@ import picocli.CommandLine.Option;
  * an HTML report with the loss and reward curves. Nothing is downloaded.
  */
 @Command(name = "quickstart", mixinStandardHelpOptions = true,
-        description = {"Train a tiny model from scratch on a generated task world, then SFT, a reward model, PPO and DPO;"
+        description = {"Train a tiny model from scratch on a generated task world, then SFT, a reward model, PPO, DPO and GRPO;"
                 + " print held-out accuracy and KL per stage and write an HTML report (about 10 minutes on 2 cores).",
             "The run folder is rebuilt from scratch each time."})
 final class QuickstartCommand implements Callable<Integer> {
     /** The pipeline's recipe files, shipped in the jar from recipes/quickstart. */
-    static final List<String> RECIPES = List.of("pipeline.yaml", "pretrain.yaml", "sft.yaml", "reward.yaml", "ppo.yaml", "dpo.yaml");
-    static final List<String> STAGES = List.of("pretrain", "sft", "reward", "ppo", "dpo");
-    static final List<String> RUN_PARTS = List.of("init", "data", "recipes", "pretrain", "sft", "reward", "ppo", "dpo",
+    static final List<String> RECIPES = List.of("pipeline.yaml", "pretrain.yaml", "sft.yaml", "reward.yaml", "ppo.yaml", "dpo.yaml", "grpo.yaml");
+    static final List<String> STAGES = List.of("pretrain", "sft", "reward", "ppo", "dpo", "grpo");
+    static final List<String> RUN_PARTS = List.of("init", "data", "recipes", "pretrain", "sft", "reward", "ppo", "dpo", "grpo",
             "results.json", "report.html");
 
     @Option(names = "--out", defaultValue = "runs/quickstart", paramLabel = "DIR",
@@ -89,7 +89,7 @@ final class QuickstartCommand implements Callable<Integer> {
                 seed = new ObjectMapper().readTree(previous.toFile()).path("seed").asLong(seed);
             }
             runs = STAGES.stream().map(st -> new TrainCommand.StageRun(st,
-                    out.resolve(st).resolve(st.equals("ppo") || st.equals("dpo") ? "merged" : "model"), 0)).toList();
+                    out.resolve(st).resolve(st.equals("ppo") || st.equals("dpo") || st.equals("grpo") ? "merged" : "model"), 0)).toList();
         } else {
             Files.createDirectories(out);
             for (String part : RUN_PARTS) {
@@ -115,7 +115,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
             Path recipeDir = out.resolve("recipes");
             copyRecipes(recipeDir);
-            say("3. pipeline %s: pretrain -> sft -> reward -> ppo, and dpo", recipeDir.resolve("pipeline.yaml"));
+            say("3. pipeline %s: pretrain -> sft -> reward -> ppo, and dpo, and grpo", recipeDir.resolve("pipeline.yaml"));
             runs = TrainCommand.runPipeline(Pipeline.load(recipeDir.resolve("pipeline.yaml")), extra);
         }
         List<String> heldOutWords = readHeldOut(out.resolve("data").resolve("heldout.jsonl"));
@@ -125,7 +125,7 @@ final class QuickstartCommand implements Callable<Integer> {
         int maxNew = ShiftWorld.WORD_LENGTH + 4;
         try (LlamaModel sft = LlamaModel.load(sftModel, DataType.FLOAT32, Device.cpu());
              LoroTokenizer sftTokenizer = LoroTokenizer.load(sftModel)) {
-            for (String stage : List.of("pretrain", "sft", "ppo", "dpo")) {
+            for (String stage : List.of("pretrain", "sft", "ppo", "dpo", "grpo")) {
                 rows.add(stage.equals("sft") // the reference itself: no KL to estimate
                         ? Evaluation.evaluate(stage, sft, sftTokenizer, sft, heldOutWords, maxNew, seed)
                         : Evaluation.evaluate(stage, produced(runs, stage), sft, heldOutWords, maxNew, seed));
@@ -222,7 +222,7 @@ final class QuickstartCommand implements Callable<Integer> {
         return runs.stream().filter(r -> r.name().equals(stage) && r.produced() != null).findFirst()
                 .map(TrainCommand.StageRun::produced)
                 .orElseThrow(() -> new LoroException("the quickstart pipeline has no stage '" + stage
-                        + "' that writes a full model (pretrain, sft, reward, ppo and dpo are needed; ppo and dpo with export.merged)"));
+                        + "' that writes a full model (pretrain, sft, reward, ppo, dpo and grpo are needed; ppo, dpo and grpo with export.merged)"));
     }
 
     private static double seconds(List<TrainCommand.StageRun> runs, String stage) {

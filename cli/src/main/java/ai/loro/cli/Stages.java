@@ -10,6 +10,8 @@ import ai.loro.dpo.DpoStage;
 import ai.loro.reward.ClassifierStage;
 import ai.loro.reward.RewardConfig;
 import ai.loro.reward.RewardStage;
+import ai.loro.rlhf.GrpoConfig;
+import ai.loro.rlhf.GrpoStage;
 import ai.loro.rlhf.PpoConfig;
 import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
@@ -36,7 +38,8 @@ public final class Stages {
             new Entry("sft", null, SftStage::run),
             new Entry("reward", RewardConfig.BLOCK, Stages::reward),
             new Entry("dpo", DpoConfig.BLOCK, DpoStage::run),
-            new Entry("ppo", PpoConfig.BLOCK, Stages::ppo));
+            new Entry("ppo", PpoConfig.BLOCK, Stages::ppo),
+            new Entry("grpo", GrpoConfig.BLOCK, Stages::grpo));
 
     /** What a recipe may say: these stages and their blocks. */
     public static final RecipeSchema SCHEMA = RecipeSchema.of(ALL.stream().map(Entry::name).toList(),
@@ -55,6 +58,12 @@ public final class Stages {
     /** PPO runs a loop of its own: no TrainLoop result. */
     private static StageResult ppo(Recipe r, java.io.PrintStream log) {
         PpoStage.Result res = PpoStage.run(r, log);
+        return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
+    }
+
+    /** GRPO runs a loop of its own, as PPO's. */
+    private static StageResult grpo(Recipe r, java.io.PrintStream log) {
+        GrpoStage.Result res = GrpoStage.run(r, log);
         return new StageResult(res.adapter(), null, res.merged(), null, res.lastMetrics());
     }
 }

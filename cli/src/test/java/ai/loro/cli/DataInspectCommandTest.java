@@ -122,4 +122,77 @@ class DataInspectCommandTest {
                     type + ": " + bad.err());
         }
     }
+
+    /** A table row "| key | value |" as Tablesaw prints it, whitespace-insensitive. */
+    private static boolean hasRow(String out, String key, String value) {
+        return out.lines().anyMatch(l -> l.replaceAll("\\s+", " ").contains(key + " | " + value));
+    }
+
+    @Test
+    void promptData() throws Exception {
+        Path f = dir.resolve("prompts.jsonl");
+        Files.writeString(f, "{\"prompt\": \"hi\", \"answer\": \"ok\"}\n"
+                + "{\"messages\": [{\"role\": \"system\", \"content\": \"be\"}, {\"role\": \"user\", \"content\": \"you\"}]}\n"
+                + "{\"prompt\": \"" + "q".repeat(300) + "\"}\n"
+                + "{\"messages\": [{\"role\": \"user\", \"content\": \"a\"}, {\"role\": \"assistant\", \"content\": \"b\"}]}\n");
+        // characters: 2, 2 + 3 = 5, 300
+        Result chars = run("inspect", f.toString(), "--type", "prompt", "--skip-bad-rows");
+        assertEquals(0, chars.code(), chars.err());
+        assertTrue(hasRow(chars.out(), "prompts", "3"), chars.out());
+        assertTrue(hasRow(chars.out(), "rows skipped (bad)", "1"), chars.out());
+        assertTrue(hasRow(chars.out(), "with an answer (for reward functions)", "1 (33.33%)"), chars.out());
+        assertTrue(hasRow(chars.out(), "mean", "102.3"), chars.out());
+        assertTrue(hasRow(chars.out(), "p50", "5"), chars.out());
+        assertTrue(hasRow(chars.out(), "max", "300"), chars.out());
+        assertTrue(chars.out().contains(f + ":4: a prompt's 'messages' must end with a user turn"), chars.out());
+
+        Path tok = dir.resolve("tok");
+        TinyTokenizers.writeByteLevel(tok, "chatml");
+        Result tokens = run("inspect", f.toString(), "--type", "prompt", "--tokenizer", tok.toString(), "--sequence-len",
+                "64", "--max-new-tokens", "16", "--skip-bad-rows");
+        assertEquals(0, tokens.code(), tokens.err());
+        assertTrue(hasRow(tokens.out(), "dropped: longer than 48 tokens", "1 (33.33%)"), tokens.out());
+        assertTrue(hasRow(tokens.out(), "prompts kept", "2"), tokens.out());
+        assertTrue(tokens.out().contains("1 of 3 prompts leave no room for 16 new tokens"), tokens.out());
+
+        Result bad = run("inspect", f.toString(), "--type", "prompt");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("error: " + f + ":4: a prompt's 'messages' must end with a user turn"), bad.err());
+        Result noRoom = run("inspect", f.toString(), "--type", "prompt", "--tokenizer", tok.toString(), "--sequence-len",
+                "16", "--max-new-tokens", "16");
+        assertEquals(1, noRoom.code());
+        assertTrue(noRoom.err().contains("--sequence-len 16 leaves no room for a prompt after --max-new-tokens 16"),
+                noRoom.err());
+    }
+
+    @Test
+    void classificationData() throws Exception {
+        Path f = dir.resolve("labels.jsonl");
+        Files.writeString(f, "{\"text\": \"good\", \"label\": 1}\n"
+                + "{\"text\": \"bad\", \"label\": 0}\n"
+                + "{\"text\": \"fine\", \"label\": 1}\n"
+                + "{\"text\": \"" + "w".repeat(100) + "\", \"label\": \"neutral\"}\n"
+                + "{\"text\": \"x\"}\n");
+        Result r = run("inspect", f.toString(), "--type", "classification", "--skip-bad-rows");
+        assertEquals(0, r.code(), r.err());
+        assertTrue(hasRow(r.out(), "texts", "4"), r.out());
+        assertTrue(hasRow(r.out(), "distinct labels", "3"), r.out());
+        assertTrue(hasRow(r.out(), "0", "1 (25.00%)"), r.out());
+        assertTrue(hasRow(r.out(), "1", "2 (50.00%)"), r.out());
+        assertTrue(hasRow(r.out(), "neutral", "1 (25.00%)"), r.out());
+        assertTrue(hasRow(r.out(), "max", "100"), r.out()); // characters: 4, 3, 4, 100
+        assertTrue(hasRow(r.out(), "mean", "27.8"), r.out());
+        assertTrue(r.out().contains(f + ":5: field 'label' is null"), r.out());
+
+        Path tok = dir.resolve("tok");
+        TinyTokenizers.writeByteLevel(tok, "chatml");
+        Result t = run("inspect", f.toString(), "--type", "classification", "--tokenizer", tok.toString(),
+                "--sequence-len", "32", "--skip-bad-rows");
+        assertEquals(0, t.code(), t.err());
+        assertTrue(hasRow(t.out(), "texts truncated", "1 (25.00%)"), t.out());
+
+        Result bad = run("inspect", f.toString(), "--type", "classification");
+        assertEquals(1, bad.code());
+        assertTrue(bad.err().startsWith("error: " + f + ":5: field 'label' is null; allowed:"), bad.err());
+    }
 }

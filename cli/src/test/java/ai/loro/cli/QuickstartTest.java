@@ -36,16 +36,18 @@ class QuickstartTest {
         CliTest.Run r = CliTest.run("quickstart", "--out", out.toString(), "--held-out", "32",
                 "--set", "pretrain.max_steps=4", "--set", "sft.max_steps=4", "--set", "sft.eval_steps=2",
                 "--set", "reward.max_steps=3", "--set", "ppo.max_steps=2", "--set", "ppo.ppo.rollout_batch_size=8",
-                "--set", "dpo.max_steps=3");
+                "--set", "dpo.max_steps=3", "--set", "grpo.max_steps=2", "--set", "grpo.grpo.prompts_per_step=2");
         assertEquals(0, r.code(), r.err());
-        for (String stage : List.of("pretrain", "sft", "ppo", "dpo")) {
+        for (String stage : List.of("pretrain", "sft", "ppo", "dpo", "grpo")) {
             assertTrue(r.out().lines().anyMatch(l -> l.startsWith(stage + " ")), "table row for " + stage + ":\n" + r.out());
         }
         assertTrue(r.out().contains("reward model: held-out pairwise accuracy"), r.out());
 
         JsonNode res = new ObjectMapper().readTree(out.resolve("results.json").toFile());
         assertEquals(32, res.path("held_out_words").asInt());
-        assertEquals(4, res.path("stages").size());
+        assertEquals(5, res.path("stages").size());
+        assertEquals("grpo", res.path("stages").get(4).path("stage").asText());
+        assertTrue(res.path("stages").get(4).path("kl_to_sft").asDouble(-1) >= 0, "GRPO has a KL to SFT");
         List<String> words = new ArrayList<>();
         for (String line : Files.readAllLines(out.resolve("data/heldout.jsonl"))) {
             words.add(new ObjectMapper().readTree(line).path("prompt").asText());
@@ -71,11 +73,12 @@ class QuickstartTest {
 
         String html = Files.readString(out.resolve("report.html"));
         assertTrue(html.contains("<table>") && html.contains("Held-out results"), "report table");
-        for (String stage : List.of("pretrain", "sft", "reward", "ppo", "dpo")) {
+        for (String stage : List.of("pretrain", "sft", "reward", "ppo", "dpo", "grpo")) {
             assertTrue(html.contains("<h2>" + stage + " <small>"), "section for " + stage);
         }
         assertTrue(html.contains("env/reward_mean") && html.contains("objective/kl"), "PPO curves");
         assertTrue(html.contains("<polyline"), "curves drawn");
+        assertTrue(html.contains("<h2>grpo <small>(grpo,") && html.contains("frac_reward_zero_std"), "GRPO curves");
         assertFalse(html.contains("http://cdn") || html.contains("https://cdn"), "self-contained");
         assertFalse(Files.exists(out.resolve("report.html.tmp")));
 
@@ -89,7 +92,7 @@ class QuickstartTest {
         Path all = tmp.resolve("all.html");
         CliTest.Run whole = CliTest.run("report", out.toString(), "--out", all.toString());
         assertEquals(0, whole.code(), whole.err());
-        assertTrue(whole.out().contains("(5 stages)"), whole.out());
+        assertTrue(whole.out().contains("(6 stages)"), whole.out());
         CliTest.assertOneLineError(CliTest.run("report", out.resolve("data").toString()), "no metrics.jsonl");
 
         // the run folder's recipes re-run through `loro train`, and are the shipped ones
@@ -127,7 +130,7 @@ class QuickstartTest {
     @Test
     void badOptionsAreOneLineErrors() {
         CliTest.assertOneLineError(CliTest.run("quickstart", "--out", tmp.resolve("x").toString(), "--set", "nostage.max_steps=1"),
-                "STAGE one of pretrain, sft, reward, ppo, dpo");
+                "STAGE one of pretrain, sft, reward, ppo, dpo, grpo");
         CliTest.assertOneLineError(CliTest.run("quickstart", "--out", tmp.resolve("x").toString(), "--held-out", "3"),
                 "--held-out must be between 16 and 1024");
         CliTest.assertOneLineError(CliTest.run("quickstart", "--out", tmp.resolve("x").toString(), "--recipes",

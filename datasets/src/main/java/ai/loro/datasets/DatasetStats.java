@@ -174,7 +174,7 @@ public record DatasetStats(String file, String format, String unit, int rows, in
     }
 
     /** The "Skipped rows" part of a report: each kept message (file:line and reason), or nothing. */
-    static String skipped(List<String> messages) {
+    public static String skipped(List<String> messages) {
         StringBuilder sb = new StringBuilder();
         if (!messages.isEmpty()) {
             sb.append("\nSkipped rows (first ").append(messages.size()).append("):\n");

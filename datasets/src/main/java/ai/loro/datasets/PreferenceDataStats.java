@@ -75,27 +75,8 @@ public record PreferenceDataStats(String file, String format, String unit, int r
 
     /** Lengths: one row per statistic (mean, min, p50, p90, p99, max), a column each for prompt, chosen, rejected. */
     public Table lengths() {
-        StringColumn k = StringColumn.create("length (" + unit + ")");
-        StringColumn[] cols = {StringColumn.create("prompt"), StringColumn.create("chosen"), StringColumn.create("rejected")};
-        int[][] data = {prompt, chosen, rejected};
-        String[] names = {"mean", "min", "p50", "p90", "p99", "max"};
-        double[] qs = {0, 0, 0.50, 0.90, 0.99, 1};
-        for (int i = 0; i < names.length; i++) {
-            k.append(names[i]);
-            for (int j = 0; j < 3; j++) {
-                int[] v = data[j];
-                String cell;
-                if (i == 0) {
-                    cell = String.format(Locale.ROOT, "%.1f", v.length == 0 ? 0.0 : Arrays.stream(v).average().orElse(0));
-                } else if (i == 1) {
-                    cell = String.valueOf(Arrays.stream(v).min().orElse(0));
-                } else {
-                    cell = String.valueOf(percentile(v, qs[i]));
-                }
-                cols[j].append(cell);
-            }
-        }
-        return Table.create(file + " (" + format + ")", k, cols[0], cols[1], cols[2]);
+        return LengthTable.of(file + " (" + format + ")", unit, new String[] {"prompt", "chosen", "rejected"}, prompt,
+                chosen, rejected);
     }
 
     /** The counts: rows, skipped, pairs, and with a tokenizer what sequence_len cuts and drops. */
@@ -118,12 +99,11 @@ public record PreferenceDataStats(String file, String format, String unit, int r
     }
 
     private String percentOfPairs(int count) {
-        return count + String.format(Locale.ROOT, " (%.2f%%)", pairs == 0 ? 0.0 : 100.0 * count / pairs);
+        return LengthTable.percentOf(count, pairs);
     }
 
     private static void add(StringColumn k, StringColumn v, String key, String value) {
-        k.append(key);
-        v.append(value);
+        LengthTable.add(k, v, key, value);
     }
 
     /** The report {@code loro data inspect} prints for preference data. */

@@ -128,11 +128,8 @@ public final class ClassifierStage {
     }
 
     static Item item(Row row, LoroTokenizer tokenizer, int n, List<String> names, int sequenceLen) {
-        JsonNode text = row.data().get("text");
-        if (text == null || !text.isTextual() || text.asText().isEmpty()) {
-            throw new LoroException(row.where() + ": field 'text' must be a non-empty string");
-        }
-        JsonNode label = row.data().get("label");
+        LabelledText row0 = LabelledText.parse(row);
+        JsonNode label = row0.label();
         int index;
         if (label != null && label.isIntegralNumber()) {
             index = label.asInt();
@@ -145,7 +142,7 @@ public final class ClassifierStage {
         if (index < 0 || index >= n) {
             throw new LoroException(row.where() + ": label " + index + " is outside [0, " + n + ")");
         }
-        long[] ids = tokenizer.encode(text.asText(), true);
+        long[] ids = tokenizer.encode(row0.text(), true);
         if (ids.length > sequenceLen) {
             ids = java.util.Arrays.copyOf(ids, sequenceLen); // the score reads the last kept token
         }

@@ -217,7 +217,8 @@ public final class PpoStage {
         return tail;
     }
 
-    private static void printSamples(PrintStream log, int step, Trajectory t, MetricsLog samples) {
+    /** The first rows of a step as a table, every row into samples.jsonl (PPO and GRPO). */
+    static void printSamples(PrintStream log, int step, Trajectory t, MetricsLog samples) {
         Rollout ro = t.rollout();
         log.printf("samples at step %d:%n  %-32s | %-40s | %s%n", step, "prompt (end)", "response (start)", "reward");
         for (int i = 0; i < ro.batch(); i++) {

@@ -70,17 +70,22 @@ public final class Prompts {
     }
 
     public static Prompts load(Recipe r, LoroTokenizer tokenizer, PrintStream log) {
-        int maxPrompt = r.sequenceLen() - r.block(PpoConfig.BLOCK).maxNewTokens();
+        return load(r, tokenizer, log, r.block(PpoConfig.BLOCK).maxNewTokens(), "ppo");
+    }
+
+    /** The prompts of a recipe whose stage {@code stage} (ppo, grpo) samples up to {@code maxNewTokens} after each. */
+    public static Prompts load(Recipe r, LoroTokenizer tokenizer, PrintStream log, int maxNewTokens, String stage) {
+        int maxPrompt = r.sequenceLen() - maxNewTokens;
         if (maxPrompt < 1) {
-            throw new LoroException("sequence_len " + r.sequenceLen() + " leaves no room for a prompt after ppo.max_new_tokens "
-                    + r.block(PpoConfig.BLOCK).maxNewTokens() + "; raise sequence_len or lower max_new_tokens");
+            throw new LoroException("sequence_len " + r.sequenceLen() + " leaves no room for a prompt after " + stage
+                    + ".max_new_tokens " + maxNewTokens + "; raise sequence_len or lower max_new_tokens");
         }
         Long bos = Bos.toPrepend(tokenizer);
         Map<String, Object> vars = new HashMap<>(tokenizer.specialTokensMap());
         List<Prompt> out = new ArrayList<>();
         for (Recipe.Dataset d : r.datasets()) {
             if (!d.type().equals("prompt")) {
-                throw new LoroException(d.path() + ": data set type '" + d.type() + "' is not a prompt format (stage ppo needs"
+                throw new LoroException(d.path() + ": data set type '" + d.type() + "' is not a prompt format (stage " + stage + " needs"
                         + " type: prompt, rows {\"prompt\": ..., \"answer\"?: ...} or {\"messages\": [...], \"answer\"?: ...})");
             }
             ChatTemplate template = ai.loro.datasets.Templates.resolve(r.chatTemplateFor(d), tokenizer);
@@ -133,7 +138,7 @@ public final class Prompts {
         return out;
     }
 
-    private static List<ChatMessage> messages(Row row) {
+    static List<ChatMessage> messages(Row row) {
         JsonNode p = row.data().get("prompt");
         JsonNode m = row.data().get("messages");
         if (p != null && !p.isNull()) {
@@ -168,7 +173,7 @@ public final class Prompts {
         return out;
     }
 
-    private static String optionalString(Row row, String field) {
+    static String optionalString(Row row, String field) {
         JsonNode v = row.data().get(field);
         if (v == null || v.isNull()) {
             return null;

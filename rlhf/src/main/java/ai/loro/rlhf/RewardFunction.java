@@ -20,6 +20,9 @@ import java.util.function.Function;
  *       characters, −1 at 2N.
  *   <li>{@code char_fraction:CHARS}: the share of the response's characters that are among CHARS
  *       (0 when empty); a toy reward that is easy to learn, for tests and demonstrations.
+ *   <li>{@code regex:PATTERN}: 1 when the whole response matches the Java regular expression
+ *       PATTERN (with {@code .} matching newlines too), else 0: a format reward (e.g.
+ *       {@code regex:<think>.*</think>.*}). Everything after the first ':' is the pattern.
  * </ul>
  * More can be added with {@link #register}.
  */
@@ -39,6 +42,19 @@ public interface RewardFunction {
 
     /** Registered factories by name; each gets the text after ':' (or null). */
     Map<String, Function<String, RewardFunction>> REGISTRY = new ConcurrentHashMap<>(Map.of(
+            "regex", arg -> {
+                if (arg == null || arg.isEmpty()) {
+                    throw new LoroException("reward function 'regex' needs a pattern after ':', e.g. regex:^[a-h]{4}$");
+                }
+                java.util.regex.Pattern pattern;
+                try {
+                    pattern = java.util.regex.Pattern.compile(arg, java.util.regex.Pattern.DOTALL);
+                } catch (java.util.regex.PatternSyntaxException e) {
+                    throw new LoroException("reward function 'regex:" + arg + "': not a valid regular expression ("
+                            + e.getDescription() + " near index " + e.getIndex() + ")");
+                }
+                return (prompt, response, answer) -> pattern.matcher(response).matches() ? 1 : 0;
+            },
             "exact_match", arg -> new RewardFunction() {
                 @Override
                 public double score(String prompt, String response, String answer) {
@@ -94,12 +110,17 @@ public interface RewardFunction {
 
     /** {@code name} or {@code name:argument} → the function; unknown names are a one-line LoroException. */
     static RewardFunction of(String spec) {
+        return of(spec, "ppo.reward_functions");
+    }
+
+    /** As {@link #of(String)}, naming the recipe key {@code key} in the error for an unknown name. */
+    static RewardFunction of(String spec, String key) {
         int colon = spec.indexOf(':');
         String name = colon < 0 ? spec : spec.substring(0, colon);
         String arg = colon < 0 ? null : spec.substring(colon + 1);
         Function<String, RewardFunction> f = REGISTRY.get(name);
         if (f == null) {
-            throw new LoroException("unknown reward function '" + name + "' in ppo.reward_functions; allowed: "
+            throw new LoroException("unknown reward function '" + name + "' in " + key + "; allowed: "
                     + String.join(", ", new TreeMap<>(REGISTRY).keySet()));
         }
         return f.apply(arg);

@@ -18,7 +18,7 @@ public final class QuickstartReport {
                 .append(String.format(Locale.ROOT, "A %,d-parameter Llama trained from scratch; SFT on %d demonstrations of which %.0f%% are right; ",
                         results.path("parameters").asLong(), results.path("demonstrations").asInt(),
                         100 * results.path("demonstrations_right").asDouble()))
-                .append(String.format(Locale.ROOT, "reward model, PPO and DPO on %d right-vs-wrong comparisons. Held out: %d words no stage saw.</p>%n",
+                .append(String.format(Locale.ROOT, "reward model, PPO and DPO on %d right-vs-wrong comparisons; GRPO rewarded by exact match with the answer. Held out: %d words no stage saw.</p>%n",
                         results.path("comparisons").asInt(), results.path("held_out_words").asInt()));
         h.append("<h2>Held-out results</h2>\n<table><tr><th>stage</th><th>greedy accuracy</th><th>sampled accuracy (T=1)</th>")
                 .append("<th>KL to SFT (nats/response)</th><th>response tokens</th><th>train time</th></tr>\n");

@@ -28,7 +28,8 @@ public final class RunReport {
             "sft", List.of(List.of("loss"), List.of("perplexity")),
             "reward", List.of(List.of("loss"), List.of("accuracy", "rewards/accuracies")),
             "ppo", List.of(List.of("env/reward_mean"), List.of("objective/kl"), List.of("ppo/loss/policy", "ppo/loss/value")),
-            "dpo", List.of(List.of("loss"), List.of("rewards/margins"), List.of("rewards/accuracies")));
+            "dpo", List.of(List.of("loss"), List.of("rewards/margins"), List.of("rewards/accuracies")),
+            "grpo", List.of(List.of("reward"), List.of("kl"), List.of("frac_reward_zero_std", "clip_ratio/region_mean")));
     private static final String[] COLORS = {"#1f77b4", "#d62728", "#2ca02c", "#9467bd"};
 
     private RunReport() {}
@@ -97,7 +98,7 @@ public final class RunReport {
             h.append(panel(t, panel));
         }
         h.append("</div>\n");
-        if (kind.equals("ppo")) {
+        if (kind.equals("ppo") || kind.equals("grpo")) {
             h.append(samples(stageDir.resolve("samples.jsonl")));
         }
         return h.toString();

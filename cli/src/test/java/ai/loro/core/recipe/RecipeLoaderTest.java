@@ -272,7 +272,7 @@ class RecipeLoaderTest {
                 + " type, use_rslora; did you mean 'r'?)", "adapter.rr=4");
         fails(MINIMAL, "--set lerning_rate: unknown key 'lerning_rate' in the top level (allowed: adam_beta1, adam_beta2,"
                 + " adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, device, dpo, eval_steps, export,"
-                + " fp16, gradient_accumulation_steps, gradient_checkpointing, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
+                + " fp16, gradient_accumulation_steps, gradient_checkpointing, grpo, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
                 + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)", "lerning_rate=1");
@@ -292,7 +292,7 @@ class RecipeLoaderTest {
     void unknownKeyNamesLineAndSuggests() throws IOException {
         fails(MINIMAL + "lerning_rate: 1e-4\n", "F:7: unknown key 'lerning_rate' in the top level (allowed: adam_beta1,"
                 + " adam_beta2, adam_epsilon, adapter, base_model, chat_template, datasets, deterministic, device, dpo, eval_steps, export,"
-                + " fp16, gradient_accumulation_steps, gradient_checkpointing, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
+                + " fp16, gradient_accumulation_steps, gradient_checkpointing, grpo, learning_rate, logging_steps, lr_scheduler, max_grad_norm, max_steps,"
                 + " micro_batch_size, num_epochs, output_dir, packing, ppo, progress_bar, quantize, reward, save_steps, save_total_limit, seed,"
                 + " sequence_len, skip_bad_rows, stage, train_on_inputs, val_set_size, warmup_ratio, warmup_steps,"
                 + " weight_decay; did you mean 'learning_rate'?)");
@@ -332,7 +332,7 @@ class RecipeLoaderTest {
                 + " 'cosin' (did you mean 'cosine'?)");
         fails(MINIMAL + "adapter:\n  type: qlora\n", "F:8: 'adapter.type' must be one of lora|none, got 'qlora'"
                 + " (did you mean 'lora'?)");
-        fails(MINIMAL.replace("stage: sft", "stage: grpo"), "F:1: 'stage' must be one of sft|reward|dpo|ppo, got 'grpo'");
+        fails(MINIMAL.replace("stage: sft", "stage: rlhf"), "F:1: 'stage' must be one of sft|reward|dpo|ppo|grpo, got 'rlhf'");
         fails(MINIMAL.replace("type: alpaca", "type: alpacca"), "F:6: 'datasets.0.type' must be one of alpaca|openorca|"
                 + "sharegpt|messages|completion|preference|hh-rlhf|oasst|math-step-dpo|ultrafeedback|classification|prompt, got 'alpacca'"
                 + " (did you mean 'alpaca'?)");

@@ -54,8 +54,24 @@ public final class Generator {
         return lastTiming;
     }
 
+    /** Each row's sampler seeded with {@code params.seed() + 0x9E3779B97F4A7C15 · b} (b = its place in the batch). */
     public List<Result> generate(List<long[]> prompts, SamplingParams params) {
+        long[] seeds = new long[prompts.size()];
+        for (int b = 0; b < seeds.length; b++) {
+            seeds[b] = params.seed() + 0x9E3779B97F4A7C15L * b;
+        }
+        return generate(prompts, params, seeds);
+    }
+
+    /**
+     * As {@link #generate(List, SamplingParams)}, with row {@code b}'s sampler seeded with {@code rowSeeds[b]}
+     * ({@code params.seed()} unused): a row's draws then do not depend on which rows share its batch.
+     */
+    public List<Result> generate(List<long[]> prompts, SamplingParams params, long[] rowSeeds) {
         int batch = prompts.size();
+        if (rowSeeds.length != batch) {
+            throw new IllegalArgumentException(rowSeeds.length + " seeds for " + batch + " prompts");
+        }
         if (batch == 0) {
             return List.of();
         }
@@ -90,7 +106,7 @@ public final class Generator {
         for (int b = 0; b < batch; b++) {
             generated.add(new ArrayList<>());
             logitsKept.add(new ArrayList<>());
-            rngs[b] = new SplittableRandom(params.seed() + 0x9E3779B97F4A7C15L * b);
+            rngs[b] = new SplittableRandom(rowSeeds[b]);
         }
         long prefillNanos = 0;
         long decodeNanos = 0;
@@ -99,23 +115,60 @@ public final class Generator {
         int vocab = model.config().vocabSize();
         try (NDManager genManager = model.manager().newSubManager();
              KvCache cache = model.newCache(batch, Math.max(capacity, 1))) {
+            // decode steps read their attention bias from one engine-side row per sequence, made once by
+            // attentionBias over the prompt's padding with every later position real; finished rows (whose
+            // output is dropped) thus keep attending to their pads, the others see exactly the host mask
+            NDArray decodeBias;
+            long[] nextPosition = new long[batch];
+            try (NDScope scope = new NDScope()) {
+                long[] full = new long[batch * Math.max(capacity, 1)];
+                for (int b = 0; b < batch; b++) {
+                    System.arraycopy(mask[b], 0, full, b * capacity, maxPrompt);
+                    Arrays.fill(full, b * capacity + maxPrompt, (b + 1) * capacity, 1L);
+                    nextPosition[b] = prompts.get(b).length; // cumsum(mask) - 1 at the first new token
+                }
+                NDArray fm = genManager.create(full, new Shape(batch, Math.max(capacity, 1)));
+                decodeBias = ai.loro.core.model.LlamaMath.attentionBias(fm, Math.max(capacity, 1) - 1, 1, model.dtype());
+                NDScope.unregister(decodeBias);
+            }
             long[] stepIds = promptIds;
             int stepLen = maxPrompt;
             for (int step = 0; step < params.maxNewTokens(); step++) {
                 long start = System.nanoTime();
                 float[] last;
+                long[] greedyIds = null;
                 int total = cache.length() + stepLen;
                 try (NDScope scope = new NDScope(); NDManager sm = genManager.newSubManager()) {
                     scope.suppressNotUsedWarning();
                     NDArray ids = sm.create(stepIds, new Shape(batch, stepLen));
-                    long[] flatMask = new long[batch * total];
-                    for (int b = 0; b < batch; b++) {
-                        System.arraycopy(mask[b], 0, flatMask, b * total, total);
+                    NDArray hidden;
+                    if (step == 0) {
+                        long[] flatMask = new long[batch * total];
+                        for (int b = 0; b < batch; b++) {
+                            System.arraycopy(mask[b], 0, flatMask, b * total, total);
+                        }
+                        hidden = model.hiddenStates(ids, sm.create(flatMask, new Shape(batch, total)), cache); // (B, T, H)
+                    } else {
+                        long maxPos = 0;
+                        for (long p : nextPosition) {
+                            maxPos = Math.max(maxPos, p);
+                        }
+                        NDArray pos = sm.create(nextPosition.clone(), new Shape(batch, 1));
+                        NDArray bias = decodeBias.get(new NDIndex("..., :{}", total)); // (B, 1, 1, S)
+                        hidden = model.hiddenStates(ids, pos, maxPos, bias, cache);
+                        for (int b = 0; b < batch; b++) {
+                            nextPosition[b]++;
+                        }
                     }
-                    NDArray m = sm.create(flatMask, new Shape(batch, total));
-                    NDArray hidden = model.hiddenStates(ids, m, cache); // (B, T, H)
                     NDArray lastHidden = hidden.get(new NDIndex(":, -1:, :")); // (B, 1, H)
-                    last = model.logits(lastHidden).toType(DataType.FLOAT32, false).toFloatArray(); // (B·V)
+                    NDArray logits = model.logits(lastHidden); // (B, 1, V)
+                    if (params.greedy() && !keepLogits) {
+                        // argmax on the engine (first index on ties, as Sampler.argmax): only B ids cross to Java
+                        greedyIds = logits.argMax(2).toLongArray();
+                        last = null;
+                    } else {
+                        last = logits.toType(DataType.FLOAT32, false).toFloatArray(); // (B·V)
+                    }
                 }
                 long elapsed = System.nanoTime() - start;
                 if (step == 0) {
@@ -134,11 +187,16 @@ public final class Generator {
                     if (step > 0) {
                         decodeTokens++;
                     }
-                    float[] row = Arrays.copyOfRange(last, b * vocab, (b + 1) * vocab);
-                    if (keepLogits) {
-                        logitsKept.get(b).add(row);
+                    int token;
+                    if (last == null) {
+                        token = (int) greedyIds[b];
+                    } else {
+                        float[] row = Arrays.copyOfRange(last, b * vocab, (b + 1) * vocab);
+                        if (keepLogits) {
+                            logitsKept.get(b).add(row);
+                        }
+                        token = Sampler.sample(row, params, rngs[b]);
                     }
-                    int token = Sampler.sample(row, params, rngs[b]);
                     generated.get(b).add((long) token);
                     next[b] = token;
                     mask[b][total] = 1L;

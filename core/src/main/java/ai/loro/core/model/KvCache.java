@@ -31,6 +31,36 @@ public final class KvCache implements AutoCloseable {
         }
     }
 
+    private KvCache(NDManager manager, NDArray[] keys, NDArray[] values, int length, int capacity) {
+        this.manager = manager;
+        this.keys = keys;
+        this.values = values;
+        this.length = length;
+        this.capacity = capacity;
+    }
+
+    /**
+     * A new cache of {@code batch · copies} rows in which rows {@code i · copies … i · copies + copies − 1}
+     * each hold a copy of this cache's row i (its cached positions and capacity): one prefill of a
+     * prompt shared by the several continuations sampled from it. This cache is unchanged.
+     */
+    public KvCache repeatRows(int copies) {
+        if (copies < 1) {
+            throw new IllegalArgumentException("copies must be >= 1, got " + copies);
+        }
+        NDManager m = manager.getParentManager().newSubManager();
+        NDArray[] k = new NDArray[keys.length];
+        NDArray[] v = new NDArray[values.length];
+        for (int l = 0; l < keys.length; l++) {
+            k[l] = keys[l].repeat(0, copies); // (B·copies, KV, capacity, D), row i·copies + j = row i
+            v[l] = values[l].repeat(0, copies);
+            k[l].attach(m);
+            v[l].attach(m);
+            ai.djl.ndarray.NDScope.unregister(k[l], v[l]);
+        }
+        return new KvCache(m, k, v, length, capacity);
+    }
+
     /** Number of positions already cached. */
     public int length() {
         return length;
@@ -67,6 +97,32 @@ public final class KvCache implements AutoCloseable {
 
     public int capacity() {
         return capacity;
+    }
+
+    /** Rows (the batch size) the buffers hold. */
+    public int rows() {
+        return (int) keys[0].getShape().get(0);
+    }
+
+    /**
+     * Layer {@code layer}'s key buffer (B, KV, capacity, D), for callers that move rows between caches
+     * (the server's continuous batching); writes into it change what later steps attend to.
+     */
+    public NDArray keyBuffer(int layer) {
+        return keys[layer];
+    }
+
+    /** Layer {@code layer}'s value buffer (B, KV, capacity, D); see {@link #keyBuffer}. */
+    public NDArray valueBuffer(int layer) {
+        return values[layer];
+    }
+
+    /** How many positions count as cached, after a caller rewrote the buffers (0 .. capacity). */
+    public void setLength(int length) {
+        if (length < 0 || length > capacity) {
+            throw new IllegalArgumentException("KV cache length " + length + " outside 0.." + capacity);
+        }
+        this.length = length;
     }
 
     @Override

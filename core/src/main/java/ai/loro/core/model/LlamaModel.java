@@ -284,6 +284,23 @@ public final class LlamaModel implements AutoCloseable {
     }
 
     /**
+     * Final-norm hidden states from positions and an attention bias the caller already holds, e.g. a
+     * decode step that keeps both on the engine instead of rebuilding them from a host mask
+     * (docs/decode-profile.md).
+     *
+     * @param inputIds (B, T) int64
+     * @param positions (B, T) int64 position of each new token
+     * @param maxPosition the largest value in {@code positions}
+     * @param bias (B, 1, T, past + T) additive attention bias, as {@link LlamaMath#attentionBias}
+     * @return (B, T, H)
+     */
+    public NDArray hiddenStates(NDArray inputIds, NDArray positions, long maxPosition, NDArray bias, KvCache cache) {
+        int past = cache == null ? 0 : cache.length();
+        checkWindow(past + (int) inputIds.getShape().get(1));
+        return decoder(inputIds, positions, maxPosition, bias, cache);
+    }
+
+    /**
      * Hidden states of packed rows: several examples concatenated in one row, each restarting its
      * positions and attending only to itself (sample packing without cross-contamination).
      *
@@ -430,6 +447,10 @@ public final class LlamaModel implements AutoCloseable {
 
     NDArray finalNorm() {
         return finalNorm;
+    }
+
+    Rope rope() {
+        return rope;
     }
 
     /** {@link #hiddenStates} followed by the LM head: (B, T, V). */

@@ -44,11 +44,14 @@ public @interface Key {
 
     /** Restrictions on a key's values beyond its Java type. */
     enum Is {
+        /** int: any integer; double: any number. */
         ANY,
         /** int: "a positive integer"; double: "a number > 0". */
         POSITIVE,
         /** int: "an integer >= 0"; double: "a number >= 0". */
         NON_NEGATIVE,
+        /** int >= 2: completions per prompt (a group). */
+        GROUP_SIZE,
         /** double in [0, 1). */
         UNIT_OPEN,
         /** double in [0, 1]. */

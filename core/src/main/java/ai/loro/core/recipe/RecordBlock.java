@@ -126,11 +126,13 @@ final class RecordBlock<T extends Record> {
                 case ANY -> Schema.ANY_INT;
                 case POSITIVE -> Schema.POSITIVE_INT;
                 case NON_NEGATIVE -> Schema.NON_NEGATIVE_INT;
+                case GROUP_SIZE -> Schema.integer(2, "an integer >= 2 (completions per prompt)");
                 default -> throw misdeclared(k, "an int");
             };
         }
         if (raw == double.class || raw == Double.class || raw == OptionalDouble.class) {
             return switch (k.is()) {
+                case ANY -> Schema.number(v -> true, "a number");
                 case POSITIVE -> Schema.POSITIVE;
                 case NON_NEGATIVE -> Schema.NON_NEGATIVE;
                 case UNIT_OPEN -> Schema.UNIT_OPEN;
@@ -236,7 +238,10 @@ final class RecordBlock<T extends Record> {
             return write(rec);
         }
         if (v instanceof List<?> l) {
-            return l.stream().map(RecordBlock::yaml).toList();
+            // a fresh list each time: SnakeYAML dumps one list object met twice as an alias (&id001 ... *id001)
+            List<Object> out = new ArrayList<>();
+            l.forEach(x -> out.add(yaml(x)));
+            return out;
         }
         return v;
     }
