@@ -29,9 +29,9 @@ public final class DpoLoss {
 
     /** The loss types, by TRL's names. */
     public enum Type implements RecipeEnum {
-        SIGMOID, IPO, HINGE, ROBUST;
+        SIGMOID, HINGE, IPO, ROBUST;
 
-        /** TRL's name: sigmoid, ipo, hinge, robust (the recipe's {@code dpo.loss_type} allows exactly these). */
+        /** TRL's name: sigmoid, hinge, ipo, robust (the recipe's {@code dpo.loss_type} allows exactly these, in this order). */
         public String trlName() {
             return yamlName();
         }
@@ -62,7 +62,8 @@ public final class DpoLoss {
                 throw new LoroException("beta must be a finite number > 0, got " + beta);
             }
             if (type == null) {
-                throw new LoroException("loss_type is missing; allowed: sigmoid, ipo, hinge, robust");
+                throw new LoroException("loss_type is missing; allowed: "
+                        + Arrays.stream(Type.values()).map(Type::trlName).collect(Collectors.joining(", ")));
             }
             if (!(labelSmoothing >= 0 && labelSmoothing < 0.5)) {
                 throw new LoroException("label_smoothing must be in [0, 0.5)" + (type == Type.ROBUST

@@ -124,7 +124,7 @@ class DpoLossTest {
         assertThrows(LoroException.class, () -> new DpoLoss.Options(0.1, "sigmoid", -0.1, null));
         assertEquals("label_smoothing must be in [0, 0.5) (robust divides by 1 − 2·label_smoothing), got 0.5",
                 assertThrows(LoroException.class, () -> new DpoLoss.Options(0.1, "robust", 0.5, null)).getMessage());
-        assertEquals("unknown DPO loss_type 'kto_pair'; allowed: sigmoid, ipo, hinge, robust",
+        assertEquals("unknown DPO loss_type 'kto_pair'; allowed: sigmoid, hinge, ipo, robust",
                 assertThrows(LoroException.class, () -> new DpoLoss.Options(0.1, "kto_pair")).getMessage());
         assertThrows(LoroException.class, () -> DpoLoss.loss(m.create(PC), m.create(PR), m.create(RC), m.create(RR),
                 new DpoLoss.Options(0.1, "sigmoid", 0, 1.0)));

@@ -28,7 +28,8 @@ public final class KlPenalty {
                     return e;
                 }
             }
-            throw new LoroException("unknown KL estimator '" + name + "'; allowed: k1, k2, k3");
+            throw new LoroException("unknown KL estimator '" + name + "'; allowed: " + java.util.Arrays.stream(values())
+                    .map(Estimator::yamlName).collect(java.util.stream.Collectors.joining(", ")));
         }
     }
 

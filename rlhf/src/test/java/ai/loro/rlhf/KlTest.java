@@ -25,6 +25,20 @@ class KlTest extends RlhfTestBase {
     }
 
     @Test
+    void k2IsHalfTheSquaredLogRatioByHand() {
+        // logp = [−0.5, −3, −1, −0.25], ref = [−2, −1.25, −1, −0.75] → log r = ref − logp = [−1.5, 1.75, 0, −0.5]
+        // k2 = ½ (log r)² = [½·2.25, ½·3.0625, 0, ½·0.25] = [1.125, 1.53125, 0, 0.125] (exact in binary)
+        NDArray lp = d(2, 2, -0.5, -3, -1, -0.25);
+        NDArray ref = d(2, 2, -2, -1.25, -1, -0.75);
+        NDArray k2 = KlPenalty.perToken(lp, ref, KlPenalty.Estimator.K2);
+        assertEquals(new ai.djl.ndarray.types.Shape(2, 2), k2.getShape());
+        assertArrayEquals(new double[] {1.125, 1.53125, 0, 0.125}, k2.toDoubleArray(), 0);
+        // per row over the valid tokens: row 0 = 1.125 + 1.53125 = 2.65625; row 1 masks its last token: 0
+        assertArrayEquals(new double[] {2.65625, 0}, KlPenalty.sequence(k2, mask(2, 2, 1, 1, 1, 0)).toDoubleArray(), 0);
+        assertEquals(KlPenalty.Estimator.K2, KlPenalty.Estimator.parse("k2"));
+    }
+
+    @Test
     void k3IsNeverNegativeEvenWithFp32Rounding() {
         float[] a = new float[2001];
         float[] b = new float[2001];
