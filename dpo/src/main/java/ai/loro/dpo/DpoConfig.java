@@ -4,6 +4,7 @@ import ai.loro.core.recipe.Key;
 import ai.loro.core.recipe.Key.Is;
 import ai.loro.core.recipe.RecipeBlock;
 import java.nio.file.Path;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalDouble;
 
@@ -23,8 +24,17 @@ public record DpoConfig(
         @Key(doc = "a separate frozen reference checkpoint", is = Is.MODEL)
         Optional<Path> referenceModel,
         @Key(doc = "compute every reference log-prob once, before training", dflt = "false")
-        boolean precomputeRefLogProbs) {
+        boolean precomputeRefLogProbs,
+        @Key(doc = "Folder of precomputed reference log-probs (loro spark ref-logprobs); absent: computed in the stage")
+        Optional<Path> referenceLogProbs) {
 
     /** The block, as the CLI registers it. */
     public static final RecipeBlock<DpoConfig> BLOCK = RecipeBlock.of("dpo", DpoConfig.class);
+
+    public DpoConfig {
+        Objects.requireNonNull(lossType, "lossType");
+        Objects.requireNonNull(rpoAlpha, "rpoAlpha");
+        Objects.requireNonNull(referenceModel, "referenceModel");
+        Objects.requireNonNull(referenceLogProbs, "referenceLogProbs");
+    }
 }

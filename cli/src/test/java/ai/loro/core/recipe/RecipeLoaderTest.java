@@ -10,6 +10,9 @@ import ai.loro.core.recipe.Recipe.Dtype;
 import ai.loro.core.recipe.Recipe.LrScheduler;
 import ai.loro.cli.Stages;
 import ai.loro.dpo.DpoConfig;
+import ai.loro.dpo.DpoLoss;
+import ai.loro.rlhf.KlPenalty;
+import ai.loro.rlhf.PpoConfig;
 import ai.loro.core.LoroException;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -342,6 +345,38 @@ class RecipeLoaderTest {
                 + " (did you mean 'F16'?)");
         Path p = write("recipe.yaml", MINIMAL.replace("alpaca", "mine"));
         assertEquals("mine", RecipeLoader.load(p, List.of(), SCHEMA.withDatasetTypes(List.of("mine", "other"))).datasets().get(0).type());
+    }
+
+    /** The allowed values of an enum key are the implementing enum's constants, in its order. */
+    static String allowed(RecipeEnum[] constants) {
+        return java.util.Arrays.stream(constants).map(RecipeEnum::yamlName).collect(java.util.stream.Collectors.joining("|"));
+    }
+
+    @Test
+    void enumerationsComeFromTheImplementingCode() throws IOException {
+        String ppo = MINIMAL.replace("stage: sft", "stage: ppo").replace("type: alpaca", "type: prompt");
+        assertEquals(KlPenalty.Estimator.K2, load(ppo + "ppo:\n  kl_estimator: k2\n").block(PpoConfig.BLOCK).klEstimator());
+        assertEquals(KlPenalty.Estimator.K2, load(ppo, "ppo.kl_estimator=K2").block(PpoConfig.BLOCK).klEstimator());
+        assertEquals("k1|k2|k3", allowed(KlPenalty.Estimator.values()));
+        fails(ppo + "ppo:\n  kl_estimator: k4\n", "F:8: 'ppo.kl_estimator' must be one of "
+                + allowed(KlPenalty.Estimator.values()) + ", got 'k4' (did you mean 'k1'?)");
+        assertEquals("sigmoid|hinge|ipo|robust", allowed(DpoLoss.Type.values()));
+        fails(MINIMAL + "dpo:\n  loss_type: kto_pair\n", "F:8: 'dpo.loss_type' must be one of "
+                + allowed(DpoLoss.Type.values()) + ", got 'kto_pair'");
+        assertEquals(DpoLoss.Type.IPO, load(MINIMAL, "dpo.loss_type=ipo").block(DpoConfig.BLOCK).lossType());
+    }
+
+    @Test
+    void dpoReferenceLogProbsIsAnOptionalPathLeftOutWhenAbsent() throws IOException {
+        String dpo = MINIMAL.replace("stage: sft", "stage: dpo").replace("type: alpaca", "type: preference");
+        Recipe absent = load(dpo);
+        assertEquals(Optional.empty(), absent.block(DpoConfig.BLOCK).referenceLogProbs());
+        assertFalse(absent.toYaml().contains("reference_log_probs"), absent.toYaml());
+        Recipe set = load(dpo + "dpo:\n  reference_log_probs: refs/lp\n");
+        assertEquals(Optional.of(tmp.resolve("refs/lp")), set.block(DpoConfig.BLOCK).referenceLogProbs());
+        assertTrue(set.toYaml().contains("  reference_log_probs: " + tmp.resolve("refs/lp") + "\n"), set.toYaml());
+        assertEquals(set, RecipeLoader.load(write("again/recipe.yaml", set.toYaml()), List.of(), SCHEMA));
+        fails(dpo + "dpo:\n  reference_log_probs: ''\n", "F:8: 'dpo.reference_log_probs' must be a non-empty path, got ''");
     }
 
     @Test
