@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
+import ai.loro.core.recipe.RecipeEnum;
 import java.io.PrintStream;
 import java.util.Locale;
 
@@ -13,12 +14,8 @@ public final class Quantization {
     private Quantization() {}
 
     /** {@code quantize:} in a recipe. NF4 always uses QLoRA's double quantization of the block scales. */
-    public enum Mode {
+    public enum Mode implements RecipeEnum {
         NONE, INT8, NF4;
-
-        public String yamlName() {
-            return name().toLowerCase(Locale.ROOT);
-        }
 
         public static Mode parse(String s) {
             for (Mode m : values()) {
@@ -26,7 +23,8 @@ public final class Quantization {
                     return m;
                 }
             }
-            throw new LoroException("quantize: unknown mode '" + s + "' (allowed: none, int8, nf4)");
+            throw new LoroException("quantize: unknown mode '" + s + "' (allowed: " + java.util.Arrays.stream(values())
+                    .map(Mode::yamlName).collect(java.util.stream.Collectors.joining(", ")) + ")");
         }
     }
 
@@ -44,7 +42,7 @@ public final class Quantization {
      * and logs the storage. A quantized base cannot be trained in full: that is an error.
      */
     public static void apply(LlamaModel model, Recipe r, PrintStream log) {
-        Mode mode = Mode.parse(r.quantize());
+        Mode mode = r.quantize();
         if (mode == Mode.NONE) {
             return;
         }

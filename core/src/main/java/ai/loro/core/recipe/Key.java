@@ -40,28 +40,30 @@ public @interface Key {
 
     boolean nonEmpty() default false;
 
+    /**
+     * The YAML name of a key of the same block that this one excludes: setting both is an error, and when this one
+     * is set the other is left out of recipe.yaml (this one is what ran). Empty = none.
+     */
+    String excludes() default "";
+
     String NONE = "\0none";
 
-    /** Restrictions on a key's values beyond its Java type. */
+    /**
+     * Restrictions on a key's values beyond its Java type. For numbers: the smallest integer and the test of a
+     * number, with the words messages and docs/recipes.md use ({@code null} = does not apply to that type).
+     */
     enum Is {
-        /** int: any integer; double: any number. */
-        ANY,
-        /** int: "a positive integer"; double: "a number > 0". */
-        POSITIVE,
-        /** int: "an integer >= 0"; double: "a number >= 0". */
-        NON_NEGATIVE,
-        /** int >= 2: completions per prompt (a group). */
-        GROUP_SIZE,
-        /** double in [0, 1). */
-        UNIT_OPEN,
-        /** double in [0, 1]. */
-        UNIT,
-        /** double in (0, 1]. */
-        UNIT_LEFT_OPEN,
-        /** double in [0, 0.5). */
-        BELOW_HALF,
-        /** double: 0, a fraction in (0, 1) or a whole count >= 1 ({@code val_set_size}). */
-        FRACTION_OR_COUNT,
+        ANY(Integer.MIN_VALUE, "an integer", v -> true, "a number"),
+        POSITIVE(1, "a positive integer", v -> v > 0, "a number > 0"),
+        NON_NEGATIVE(0, "an integer >= 0", v -> v >= 0, "a number >= 0"),
+        /** Completions per prompt (a group). */
+        GROUP_SIZE(2, "an integer >= 2 (completions per prompt)", null, null),
+        UNIT_OPEN(0, null, v -> v >= 0 && v < 1, "a number in [0, 1)"),
+        UNIT(0, null, v -> v >= 0 && v <= 1, "a number in [0, 1]"),
+        UNIT_LEFT_OPEN(0, null, v -> v > 0 && v <= 1, "a number in (0, 1]"),
+        BELOW_HALF(0, null, v -> v >= 0 && v < 0.5, "a number in [0, 0.5)"),
+        /** {@code val_set_size}. */
+        FRACTION_OR_COUNT(0, null, null, "0, a fraction in (0, 1) or a whole count >= 1"),
         /** Path: a model folder or a Hugging Face Hub id in the local cache. */
         MODEL,
         /** String: one of the data set types the loader knows. */
@@ -69,6 +71,22 @@ public @interface Key {
         /** String: one of the stages the loader knows ({@link RecipeSchema}). */
         STAGE,
         /** {@code List<String>}: distinct LoRA target modules, or the word {@code all-linear}. */
-        TARGET_MODULES
+        TARGET_MODULES;
+
+        final int min;
+        final String integer;
+        final java.util.function.DoublePredicate test;
+        final String number;
+
+        Is() {
+            this(0, null, null, null);
+        }
+
+        Is(int min, String integer, java.util.function.DoublePredicate test, String number) {
+            this.min = min;
+            this.integer = integer;
+            this.test = test;
+            this.number = number;
+        }
     }
 }

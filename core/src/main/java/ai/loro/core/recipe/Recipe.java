@@ -1,6 +1,9 @@
 package ai.loro.core.recipe;
 
 import ai.loro.core.LoroException;
+import ai.loro.core.quant.Quantization;
+import ai.loro.core.tokenizer.ChatTemplate;
+import ai.loro.core.train.RecipeTraining;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -38,9 +41,8 @@ public record Recipe(
         String chatTemplate,
         @Key(doc = "the LoRA settings (type none = full fine-tune)")
         Adapter adapter,
-        @Key(doc = "the frozen base's projections held quantized (QLoRA-style)", choices = "none|int8|nf4",
-                dflt = "none")
-        String quantize,
+        @Key(doc = "the frozen base's projections held quantized (QLoRA-style)", dflt = "none")
+        Quantization.Mode quantize,
         @Key(doc = "libtorch single-threaded, so a resumed run is bit-identical to an uninterrupted one even on a"
                 + " busy machine (multi-threaded kernels may split sums differently under load); slower", dflt = "false")
         boolean deterministic,
@@ -51,7 +53,7 @@ public record Recipe(
                 + " trainable parameters, dynamic loss scaling", dflt = "false")
         boolean fp16,
         @Key(doc = "where the models live; auto = the first GPU DJL's engine sees, else the CPU; gpu without a visible"
-                + " GPU is an error", choices = "cpu|gpu|auto", dflt = "auto")
+                + " GPU is an error", choices = RecipeTraining.DEVICES, dflt = "auto")
         String device,
         @Key(doc = "the longest token sequence", is = Key.Is.POSITIVE, dflt = "512")
         int sequenceLen,
@@ -69,7 +71,8 @@ public record Recipe(
         LrScheduler lrScheduler,
         @Key(doc = "warm-up optimizer steps; ignored when warmup_ratio is set", is = Key.Is.NON_NEGATIVE, dflt = "0")
         int warmupSteps,
-        @Key(doc = "warm-up as a fraction of total steps, exclusive with warmup_steps", is = Key.Is.UNIT_OPEN)
+        @Key(doc = "warm-up as a fraction of total steps, exclusive with warmup_steps", is = Key.Is.UNIT_OPEN,
+                excludes = "warmup_steps")
         OptionalDouble warmupRatio,
         @Key(doc = "AdamW's decoupled weight decay", is = Key.Is.NON_NEGATIVE, dflt = "0.0")
         double weightDecay,
@@ -151,7 +154,7 @@ public record Recipe(
     }
 
     /** The builtin chat template names and {@code tokenizer}, as the {@code chat_template} keys allow them. */
-    static final String CHAT_TEMPLATE_NAMES = "tokenizer|llama3|chatml|alpaca|llama2";
+    static final String CHAT_TEMPLATE_NAMES = "tokenizer|" + ChatTemplate.BUILTIN_NAMES;
 
     /** Chat template names: {@code tokenizer} uses tokenizer_config.json's own; the rest are builtin. */
     public static final List<String> CHAT_TEMPLATES = List.of(CHAT_TEMPLATE_NAMES.split("\\|"));
@@ -263,9 +266,6 @@ public record Recipe(
     /** Keys in declaration order, then the stage blocks; the inverse of {@link RecipeSchema#build}. */
     Map<String, Object> toMap() {
         Map<String, Object> m = RecordBlock.write(this);
-        if (warmupRatio.isPresent()) {
-            m.remove("warmup_steps"); // exclusive with warmup_ratio: the ratio is what ran
-        }
         blocks.byName().forEach((name, values) -> m.put(name, RecordBlock.write(values)));
         return m;
     }

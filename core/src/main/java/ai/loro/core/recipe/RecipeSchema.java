@@ -1,10 +1,7 @@
 package ai.loro.core.recipe;
 
-import ai.loro.core.LoroException;
 import ai.loro.core.recipe.Schema.Block;
 import ai.loro.core.recipe.Schema.Field;
-import ai.loro.core.recipe.YamlTree.YEntry;
-import ai.loro.core.recipe.YamlTree.YMap;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashMap;
@@ -33,7 +30,7 @@ public final class RecipeSchema {
             }
             fields.add(new Field(b.name(), b.keys().nested(), null, false));
         }
-        this.top = new Block(List.copyOf(fields), RecipeSchema::checkTop);
+        this.top = new Block(List.copyOf(fields), TOP_KEYS.block().check());
     }
 
     /** The stages (as {@code stage:} names them) and their blocks, with {@link RecipeLoader#DATASET_TYPES}. */
@@ -72,25 +69,4 @@ public final class RecipeSchema {
     }
 
     private static final RecordBlock<Recipe> TOP_KEYS = RecordBlock.of(Recipe.class);
-
-    private static void checkTop(YMap node, Map<String, Object> values, String path) {
-        YEntry steps = node.entries().get("warmup_steps");
-        YEntry ratio = node.entries().get("warmup_ratio");
-        if (steps != null && ratio != null && !YamlTree.isNull(steps.value()) && !YamlTree.isNull(ratio.value())) {
-            YEntry later = isAfter(node, "warmup_ratio") ? ratio : steps;
-            throw new LoroException(later.keyWhere() + ": 'warmup_steps' and 'warmup_ratio' are mutually"
-                    + " exclusive (set one of them)");
-        }
-    }
-
-    private static boolean isAfter(YMap node, String key) {
-        boolean seenOther = false;
-        for (String k : node.entries().keySet()) {
-            if (k.equals(key)) {
-                return seenOther;
-            }
-            seenOther |= k.equals("warmup_steps") || k.equals("warmup_ratio");
-        }
-        return false;
-    }
 }

@@ -43,7 +43,34 @@ final class RecordBlock<T extends Record> {
                             yamlName(c), DEFAULTS_CTX);
             fields.add(new Field(yamlName(c), t, dflt, k.required()));
         }
-        this.block = new Block(List.copyOf(fields), check);
+        this.block = new Block(List.copyOf(fields), (node, values, path) -> {
+            checkExclusions(keys, node);
+            check.check(node, values, path);
+        });
+    }
+
+    /** Two keys of which one {@link Key#excludes} the other, both set: an error at the later one. */
+    private static void checkExclusions(List<RecordComponent> keys, YamlTree.YMap node) {
+        for (RecordComponent c : keys) {
+            String other = c.getAnnotation(Key.class).excludes();
+            if (other.isEmpty()) {
+                continue;
+            }
+            String self = yamlName(c);
+            YamlTree.YEntry a = node.entries().get(other);
+            YamlTree.YEntry b = node.entries().get(self);
+            if (a != null && b != null && !YamlTree.isNull(a.value()) && !YamlTree.isNull(b.value())) {
+                YamlTree.YEntry later = b;
+                for (String k : node.entries().keySet()) {
+                    if (k.equals(self) || k.equals(other)) {
+                        later = k.equals(self) ? a : b; // the first one met; the later is the other
+                        break;
+                    }
+                }
+                throw new ai.loro.core.LoroException(later.keyWhere() + ": '" + other + "' and '" + self
+                        + "' are mutually exclusive (set one of them)");
+            }
+        }
     }
 
     /** Defaults are numbers, names and lists: nothing in them reads the folder or the environment. */
@@ -122,26 +149,19 @@ final class RecordBlock<T extends Record> {
             return typeOf(argument(generic), k);
         }
         if (raw == int.class || raw == Integer.class || raw == OptionalInt.class) {
-            return switch (k.is()) {
-                case ANY -> Schema.ANY_INT;
-                case POSITIVE -> Schema.POSITIVE_INT;
-                case NON_NEGATIVE -> Schema.NON_NEGATIVE_INT;
-                case GROUP_SIZE -> Schema.integer(2, "an integer >= 2 (completions per prompt)");
-                default -> throw misdeclared(k, "an int");
-            };
+            if (k.is().integer == null) {
+                throw misdeclared(k, "an int");
+            }
+            return Schema.integer(k.is().min, k.is().integer);
         }
         if (raw == double.class || raw == Double.class || raw == OptionalDouble.class) {
-            return switch (k.is()) {
-                case ANY -> Schema.number(v -> true, "a number");
-                case POSITIVE -> Schema.POSITIVE;
-                case NON_NEGATIVE -> Schema.NON_NEGATIVE;
-                case UNIT_OPEN -> Schema.UNIT_OPEN;
-                case UNIT -> Schema.number(v -> v >= 0 && v <= 1, "a number in [0, 1]");
-                case UNIT_LEFT_OPEN -> Schema.number(v -> v > 0 && v <= 1, "a number in (0, 1]");
-                case BELOW_HALF -> Schema.number(v -> v >= 0 && v < 0.5, "a number in [0, 0.5)");
-                case FRACTION_OR_COUNT -> Schema.FRACTION_OR_COUNT;
-                default -> throw misdeclared(k, "a double");
-            };
+            if (k.is() == Is.FRACTION_OR_COUNT) {
+                return Schema.FRACTION_OR_COUNT;
+            }
+            if (k.is().test == null) {
+                throw misdeclared(k, "a double");
+            }
+            return Schema.number(k.is().test, k.is().number);
         }
         if (raw == boolean.class || raw == Boolean.class) {
             return Schema.BOOL;
@@ -213,6 +233,12 @@ final class RecordBlock<T extends Record> {
             boolean emptyListWithoutDefault = y instanceof List<?> l && l.isEmpty() && k.dflt().equals(Key.NONE);
             if (y != null && !emptyListWithoutDefault) {
                 m.put(yamlName(c), y);
+            }
+        }
+        for (RecordComponent c : r.getClass().getRecordComponents()) {
+            Key k = c.getAnnotation(Key.class);
+            if (k != null && !k.excludes().isEmpty() && m.containsKey(yamlName(c))) {
+                m.remove(k.excludes()); // this one is what ran
             }
         }
         return m;

@@ -175,9 +175,6 @@ final class Schema {
         };
     }
 
-    static final Type POSITIVE_INT = integer(1, "a positive integer");
-    static final Type NON_NEGATIVE_INT = integer(0, "an integer >= 0");
-    static final Type ANY_INT = integer(Integer.MIN_VALUE, "an integer");
 
     static double parseNumber(YNode n, String key, String expected) {
         String t = scalarText(n, key, expected);
@@ -198,9 +195,6 @@ final class Schema {
         };
     }
 
-    static final Type POSITIVE = number(v -> v > 0, "a number > 0");
-    static final Type NON_NEGATIVE = number(v -> v >= 0, "a number >= 0");
-    static final Type UNIT_OPEN = number(v -> v >= 0 && v < 1, "a number in [0, 1)");
 
     static final Type BOOL = (n, key, ctx) -> {
         String t = scalarText(n, key, "true or false").toLowerCase(Locale.ROOT);
@@ -294,7 +288,7 @@ final class Schema {
 
     /** 0, a fraction in (0, 1), or a whole count >= 1 ({@code val_set_size}). */
     static final Type FRACTION_OR_COUNT = (n, key, ctx) -> {
-        String expected = "0, a fraction in (0, 1) or a whole count >= 1";
+        String expected = Key.Is.FRACTION_OR_COUNT.number;
         double v = parseNumber(n, key, expected);
         if (v < 0 || (v >= 1 && v != Math.rint(v)) || Double.isInfinite(v)) {
             throw wrong(n, key, expected);

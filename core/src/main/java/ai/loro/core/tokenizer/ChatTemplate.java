@@ -34,6 +34,9 @@ public final class ChatTemplate {
 
     private static final Map<String, String> BUILTINS = new LinkedHashMap<>();
 
+    /** The builtin templates' names, in order, as a recipe's {@code chat_template} allows them (checked below). */
+    public static final String BUILTIN_NAMES = "llama3|chatml|alpaca|llama2";
+
     static {
         // Meta Llama 3 Instruct (tokenizer_config.json of Meta-Llama-3-8B-Instruct).
         BUILTINS.put("llama3", "{% set loop_messages = messages %}{% for message in loop_messages %}"
@@ -79,6 +82,9 @@ public final class ChatTemplate {
                 + "{% if message['role'] == 'user' %}{{ bos_token + '[INST] ' + content.strip() + ' [/INST]' }}"
                 + "{% elif message['role'] == 'assistant' %}{{ ' ' + content.strip() + ' ' + eos_token }}"
                 + "{% endif %}{% endfor %}");
+        if (!String.join("|", BUILTINS.keySet()).equals(BUILTIN_NAMES)) {
+            throw new IllegalStateException("BUILTIN_NAMES " + BUILTIN_NAMES + " != the builtins " + BUILTINS.keySet());
+        }
     }
 
     private final String source;

@@ -41,6 +41,9 @@ public final class RecipeTraining {
         return device(r.device(), "device");
     }
 
+    /** The values {@link #device(String, String)} knows, as the recipe's {@code device} allows them. */
+    public static final String DEVICES = "cpu|gpu|auto";
+
     /** {@link #device(Recipe)} for a {@code cpu | gpu | auto} value read from {@code key}. */
     public static Device device(String value, String key) {
         int gpus = value.equals("cpu") ? 0 : Engine.getInstance().getGpuCount();
