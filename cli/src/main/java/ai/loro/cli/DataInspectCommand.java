@@ -118,8 +118,8 @@ public final class DataInspectCommand implements Callable<Integer> {
         }
     }
 
-    static final String PROMPT = "prompt";
-    static final String CLASSIFICATION = "classification";
+    static final String PROMPT = ai.loro.rlhf.Prompts.TYPE;
+    static final String CLASSIFICATION = ai.loro.reward.ClassifierStage.TYPE;
 
     /** The preference format {@code name} names, or null when it is none. */
     static PreferenceFormat preferenceFormat(String name) {

@@ -15,7 +15,12 @@ import ai.loro.rlhf.GrpoStage;
 import ai.loro.rlhf.PpoConfig;
 import ai.loro.rlhf.PpoStage;
 import ai.loro.sft.SftStage;
+import ai.loro.datasets.DatasetFormat;
+import ai.loro.datasets.PreferenceFormat;
+import ai.loro.rlhf.Prompts;
+import java.util.Arrays;
 import java.util.List;
+import java.util.stream.Stream;
 import java.util.Objects;
 
 /**
@@ -41,9 +46,15 @@ public final class Stages {
             new Entry("ppo", PpoConfig.BLOCK, Stages::ppo),
             new Entry("grpo", GrpoConfig.BLOCK, Stages::grpo));
 
-    /** What a recipe may say: these stages and their blocks. */
+    /** The data set {@code type}s, in this order in messages: each module's formats. */
+    public static final List<String> DATASET_TYPES = Stream.of(
+            Arrays.stream(DatasetFormat.values()).map(DatasetFormat::id),
+            Arrays.stream(PreferenceFormat.values()).map(PreferenceFormat::id),
+            Stream.of(ClassifierStage.TYPE, Prompts.TYPE)).flatMap(s -> s).toList();
+
+    /** What a recipe may say: these stages, their blocks and the data set types. */
     public static final RecipeSchema SCHEMA = RecipeSchema.of(ALL.stream().map(Entry::name).toList(),
-            ALL.stream().<RecipeBlock<?>>map(Entry::block).filter(Objects::nonNull).toList());
+            ALL.stream().<RecipeBlock<?>>map(Entry::block).filter(Objects::nonNull).toList(), DATASET_TYPES);
 
     /** The stage a recipe runs (its {@code stage:} is one of {@link #ALL}: the loader checked it). */
     public static Stage of(Recipe r) {

@@ -41,6 +41,9 @@ import java.util.Map;
  * confusion matrix (also written to {@code confusion.json}).
  */
 public final class ClassifierStage {
+    /** The data set {@code type} a classifier trains on: rows {"text", "label"}. */
+    public static final String TYPE = "classification";
+
     private ClassifierStage() {}
 
     /** One labelled text, tokenized. */
@@ -67,7 +70,7 @@ public final class ClassifierStage {
             long padId = Collator.padId(tokenizer);
             List<Item> items = new ArrayList<>();
             for (Recipe.Dataset d : r.datasets()) {
-                if (!d.type().equals("classification")) {
+                if (!d.type().equals(TYPE)) {
                     throw new LoroException(d.path() + ": reward.num_labels > 1 trains a classifier on 'classification' data"
                             + " ({\"text\", \"label\"}), not '" + d.type() + "'");
                 }

@@ -26,6 +26,9 @@ import java.util.Map;
  * The stream of prompts is endless: epoch e is the prompts shuffled by (seed, e).
  */
 public final class Prompts {
+    /** The data set {@code type} these rows are read as. */
+    public static final String TYPE = "prompt";
+
     /** One encoded prompt. */
     public record Prompt(long[] ids, String text, String answer, String source) {}
 
@@ -84,7 +87,7 @@ public final class Prompts {
         Map<String, Object> vars = new HashMap<>(tokenizer.specialTokensMap());
         List<Prompt> out = new ArrayList<>();
         for (Recipe.Dataset d : r.datasets()) {
-            if (!d.type().equals("prompt")) {
+            if (!d.type().equals(TYPE)) {
                 throw new LoroException(d.path() + ": data set type '" + d.type() + "' is not a prompt format (stage " + stage + " needs"
                         + " type: prompt, rows {\"prompt\": ..., \"answer\"?: ...} or {\"messages\": [...], \"answer\"?: ...})");
             }

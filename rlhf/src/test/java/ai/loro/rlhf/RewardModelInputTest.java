@@ -45,7 +45,7 @@ class RewardModelInputTest {
         Files.writeString(recipeFile, "stage: ppo\nbase_model: tok\noutput_dir: out\ndatasets:\n  - path: prompts.jsonl\n"
                 + "    type: prompt\nppo:\n  reward_functions: [exact_match]\n  max_new_tokens: 8\n");
         Recipe r = RecipeLoader.load(recipeFile, List.of(),
-                ai.loro.core.recipe.RecipeSchema.of(List.of("ppo"), List.of(PpoConfig.BLOCK)));
+                ai.loro.core.recipe.RecipeSchema.of(List.of("ppo"), List.of(PpoConfig.BLOCK), List.of(Prompts.TYPE)));
         PrintStream quiet = new PrintStream(new ByteArrayOutputStream());
         Prompts prompts = Prompts.load(r, tok, quiet);
         long[] tail = PpoStage.rewardTail(r, tok, quiet);

@@ -75,7 +75,7 @@ public record Pipeline(Path file, Optional<Path> outputDir, List<Stage> stages) 
         if (!(root instanceof YMap top)) {
             throw new LoroException(file + ":1: a pipeline is a block with output_dir and stages");
         }
-        Ctx ctx = new Ctx(file.toAbsolutePath().getParent().normalize(), RecipeLoader.DATASET_TYPES);
+        Ctx ctx = new Ctx(file.toAbsolutePath().getParent().normalize(), List.of()); // no data set types here
         Map<String, Object> v = Schema.readBlock(TOP, top, "", ctx);
         List<Stage> stages = new ArrayList<>();
         Set<String> names = new HashSet<>();

@@ -22,10 +22,6 @@ import java.util.List;
 public final class RecipeLoader {
     private RecipeLoader() {}
 
-    /** Data set formats known when the caller passes none. */
-    public static final List<String> DATASET_TYPES = List.of("alpaca", "openorca", "sharegpt", "messages",
-            "completion", "preference", "hh-rlhf", "oasst", "math-step-dpo", "ultrafeedback", "classification", "prompt");
-
     // ---------------------------------------------------------------- entry points
 
     /** Loads {@code recipeFile} with {@code setOverrides} ({@code key=value}) against {@code schema}. */

@@ -33,9 +33,9 @@ public final class RecipeSchema {
         this.top = new Block(List.copyOf(fields), TOP_KEYS.block().check());
     }
 
-    /** The stages (as {@code stage:} names them) and their blocks, with {@link RecipeLoader#DATASET_TYPES}. */
-    public static RecipeSchema of(List<String> stages, List<RecipeBlock<?>> blocks) {
-        return new RecipeSchema(stages, blocks, RecipeLoader.DATASET_TYPES);
+    /** The stages (as {@code stage:} names them), their blocks and the data set {@code type}s their modules read. */
+    public static RecipeSchema of(List<String> stages, List<RecipeBlock<?>> blocks, List<String> datasetTypes) {
+        return new RecipeSchema(stages, blocks, datasetTypes);
     }
 
     /** The same schema knowing other data set {@code type}s. */
