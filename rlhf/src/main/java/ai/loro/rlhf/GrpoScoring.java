@@ -21,17 +21,7 @@ import java.util.Map;
  * {@code completions/clipped_ratio} (share that hit max_new_tokens without EOS),
  * {@code completions/mean_terminated_length}.
  */
-public final class GrpoScoring {
-    private final LlamaModel policy;
-    private final GrpoRewards rewards;
-    private final Recipe.Grpo cfg;
-
-    public GrpoScoring(LlamaModel policy, GrpoRewards rewards, Recipe.Grpo cfg) {
-        this.policy = policy;
-        this.rewards = rewards;
-        this.cfg = cfg;
-    }
-
+public record GrpoScoring(LlamaModel policy, GrpoRewards rewards, Recipe.Grpo cfg) {
     /** Whether the update needs the log-probs at generation time (its ratio is not 1 from the first update on). */
     public static boolean offPolicy(Recipe.Grpo cfg) {
         return cfg.numIterations() > 1 || cfg.stepsPerGeneration() > 1;

@@ -12,17 +12,7 @@ import java.util.Map;
  * with the policy's log-probs and the value head's values of the mini-batch's rows against the
  * trajectory's old log-probs, advantages, old values and returns.
  */
-public final class PpoObjective implements PolicyUpdate.Objective {
-    private final LlamaModel policy;
-    private final ValueHead head;
-    private final Recipe.Ppo cfg;
-
-    public PpoObjective(LlamaModel policy, ValueHead head, Recipe.Ppo cfg) {
-        this.policy = policy;
-        this.head = head;
-        this.cfg = cfg;
-    }
-
+public record PpoObjective(LlamaModel policy, ValueHead head, Recipe.Ppo cfg) implements PolicyUpdate.Objective {
     @Override
     public NDArray loss(Trajectory t, int[] rows, NDManager m, Map<String, Double> metrics) {
         Rollout ro = t.rollout();
