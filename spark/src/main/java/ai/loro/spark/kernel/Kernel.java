@@ -1,5 +1,6 @@
 package ai.loro.spark.kernel;
 
+import ai.loro.core.LoroException;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.Serializable;
 import java.util.List;
@@ -18,4 +19,11 @@ public interface Kernel extends Serializable {
 
     /** The fields the job adds after the input's (Parquet schema). */
     List<Field> fields();
+
+    /** Rejects a whole-number option below 1 in one line: {@code --batch-size must be >= 1, got 0}. */
+    static void atLeastOne(String option, int value) {
+        if (value < 1) {
+            throw new LoroException(option + " must be >= 1, got " + value);
+        }
+    }
 }
