@@ -6,7 +6,6 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
-import ai.loro.core.train.LossScaler;
 import ai.loro.core.train.OptimizerStep;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
@@ -45,8 +44,7 @@ final class GrpoSetup implements AutoCloseable {
         prompts = Prompts.load(r, tokenizer, log, cfg.maxNewTokens(), "grpo");
         functions = new ArrayList<>(cfg.rewardFunctions().stream().map(f -> RewardFunction.of(f, "grpo.reward_functions")).toList());
         Device device = RecipeTraining.device(r);
-        classifier = cfg.rewardClassifier()
-                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null), device)).orElse(null);
+        classifier = PolicySetup.classifier(cfg.rewardClassifier(), cfg.rewardClassifierLabel(), device);
         List<RewardFunction> all = new ArrayList<>(functions);
         if (classifier != null) {
             all.add(classifier);
@@ -58,7 +56,7 @@ final class GrpoSetup implements AutoCloseable {
         adapter = models.adapter();
         trainable = new LinkedHashMap<>(adapter.parameters());
         adamW = RecipeTraining.optimizer(r, trainable);
-        optimizer = new OptimizerStep(adamW, LossScaler.forOptimizer(adamW), r.maxGradNorm());
+        optimizer = PolicySetup.optimizerStep(adamW, r);
         Set<Long> eos = PolicySetup.eosIds(policy, tokenizer);
         padId = PolicySetup.padId(policy, tokenizer);
         generator = new GroupGenerator(policy, eos, ids -> tokenizer.decode(ids, true), cfg.sharePrefix());

@@ -6,6 +6,8 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
+import ai.loro.core.train.LossScaler;
+import ai.loro.core.train.OptimizerStep;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.RecipeAdapters;
@@ -40,6 +42,16 @@ final class PolicySetup {
         LoraAdapter adapter = RecipeAdapters.attach(policy, r);
         adapter.setTraining(false);
         return new Models(policy, rm, adapter);
+    }
+
+    /** The classifier reward at {@code path}, its probability of {@code label} (default: the checkpoint's); null without a path. */
+    static ClassifierReward classifier(Optional<Path> path, Optional<String> label, Device device) {
+        return path.map(p -> new ClassifierReward(p, label.orElse(null), device)).orElse(null);
+    }
+
+    /** One optimizer step over AdamW: a loss scaler when the model is fp16, gradients clipped to the recipe's max_grad_norm. */
+    static OptimizerStep optimizerStep(AdamW adamW, Recipe r) {
+        return new OptimizerStep(adamW, LossScaler.forOptimizer(adamW), r.maxGradNorm());
     }
 
     /** Rejects the first prompt without an answer when one of {@code rewards} needs answers ({@code names}: the recipe's functions). */

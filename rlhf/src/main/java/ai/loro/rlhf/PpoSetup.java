@@ -7,7 +7,6 @@ import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
-import ai.loro.core.train.LossScaler;
 import ai.loro.core.train.OptimizerStep;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
@@ -46,8 +45,7 @@ final class PpoSetup implements AutoCloseable {
         prompts = Prompts.load(r, tokenizer, log);
         functions = new ArrayList<>(cfg.rewardFunctions().stream().map(RewardFunction::of).toList());
         Device device = RecipeTraining.device(r);
-        classifier = cfg.rewardClassifier()
-                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null), device)).orElse(null);
+        classifier = PolicySetup.classifier(cfg.rewardClassifier(), cfg.rewardClassifierLabel(), device);
         if (classifier != null) {
             functions.add(classifier);
         }
@@ -60,7 +58,7 @@ final class PpoSetup implements AutoCloseable {
         trainable = new LinkedHashMap<>(adapter.parameters());
         trainable.putAll(valueHead.parameters());
         adamW = RecipeTraining.optimizer(r, trainable);
-        optimizer = new OptimizerStep(adamW, LossScaler.forOptimizer(adamW), r.maxGradNorm()); // a loss scaler with fp16: true
+        optimizer = PolicySetup.optimizerStep(adamW, r);
         Set<Long> eos = PolicySetup.eosIds(policy, tokenizer);
         padId = PolicySetup.padId(policy, tokenizer);
         generator = new Generator(policy, eos, ids -> tokenizer.decode(ids, true));
