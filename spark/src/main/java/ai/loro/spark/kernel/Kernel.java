@@ -11,8 +11,16 @@ import java.util.List;
  * Implementations hold only settings (paths, numbers); models come from {@link ModelCache} on the executor.
  */
 public interface Kernel extends Serializable {
-    /** Rows per batch. A batch is the rows with the same {@code row / rowsPerBatch()}; partitions never split one. */
-    int rowsPerBatch();
+    /** The job's {@code --batch-size}: sequences per forward pass. */
+    int batchSize();
+
+    /**
+     * Rows per batch (by default {@link #batchSize()}). A batch is the rows with the same
+     * {@code row / rowsPerBatch()}; partitions never split one.
+     */
+    default int rowsPerBatch() {
+        return batchSize();
+    }
 
     /** The output rows of one batch (input fields, {@code row}, the job's fields), in input order. */
     List<ObjectNode> process(List<InputRow> batch);

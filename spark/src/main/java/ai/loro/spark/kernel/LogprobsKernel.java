@@ -18,11 +18,6 @@ public record LogprobsKernel(String input, String model, String adapter, int bat
     }
 
     @Override
-    public int rowsPerBatch() {
-        return batchSize;
-    }
-
-    @Override
     public List<Field> fields() {
         return List.of(new Field("input_ids", Field.Type.LONG_ARRAY), new Field("logprobs", Field.Type.FLOAT_ARRAY));
     }

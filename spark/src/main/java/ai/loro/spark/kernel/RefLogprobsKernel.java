@@ -27,11 +27,6 @@ public record RefLogprobsKernel(String input, String model, String template, int
     }
 
     @Override
-    public int rowsPerBatch() {
-        return batchSize;
-    }
-
-    @Override
     public List<Field> fields() {
         return List.of(new Field("chosen_input_ids", Field.Type.LONG_ARRAY), new Field("rejected_input_ids", Field.Type.LONG_ARRAY),
                 new Field("ref_chosen_logps", Field.Type.DOUBLE), new Field("ref_rejected_logps", Field.Type.DOUBLE));

@@ -31,11 +31,6 @@ public record ScoreKernel(String input, String model, String adapter, String tem
     }
 
     @Override
-    public int rowsPerBatch() {
-        return batchSize;
-    }
-
-    @Override
     public List<Field> fields() {
         return List.of(new Field("reward", Field.Type.DOUBLE), new Field("scores", Field.Type.DOUBLE_ARRAY),
                 new Field("label", Field.Type.LONG), new Field("reward_chosen", Field.Type.DOUBLE),
