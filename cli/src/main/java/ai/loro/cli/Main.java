@@ -1,5 +1,6 @@
 package ai.loro.cli;
 
+import ai.loro.core.CommandErrors;
 import ai.loro.core.LoroException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -27,18 +28,9 @@ public final class Main implements Runnable {
         CommandLine cli = new CommandLine(new Main());
         cli.setOut(out);
         cli.setErr(err);
-        cli.setParameterExceptionHandler((ex, a) -> {
-            String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
-            err.println("error: " + LoroException.oneLine(ex.getMessage()) + " (see '" + cmd + " --help')");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            err.println("error: " + describe(ex));
-            if (System.getenv("LORO_DEBUG") != null) {
-                ex.printStackTrace(err);
-            }
-            return 1;
-        });
+        cli.setParameterExceptionHandler((ex, a) ->
+                CommandErrors.usage(err, ex.getMessage(), ex.getCommandLine().getCommandSpec().qualifiedName()));
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> CommandErrors.failure(err, ex, Main::describe));
         String env = libtorchPathProblem(System.getenv("PYTORCH_LIBRARY_PATH"));
         if (env != null) {
             err.println("error: " + env);
@@ -70,10 +62,9 @@ public final class Main implements Runnable {
     }
 
     static String describe(Throwable ex) {
-        for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof LoroException) {
-                return LoroException.oneLine(t.getMessage());
-            }
+        String loro = CommandErrors.loroMessage(ex);
+        if (loro != null) {
+            return loro;
         }
         String engine = engineFailure(ex);
         if (engine != null) {
@@ -82,7 +73,7 @@ public final class Main implements Runnable {
         if (ex instanceof OutOfMemoryError) {
             return "out of memory (raise the JVM heap with LORO_JAVA_OPTS=-Xmx..., or use a smaller batch)";
         }
-        return LoroException.oneLine(ex.getClass().getSimpleName() + ": " + ex.getMessage()) + " (set LORO_DEBUG=1 for a stack trace)";
+        return CommandErrors.unexpected(ex);
     }
 
     /** DJL's libtorch version that its JNI bridge (pytorch-jni 2.7.1-0.35.1) is compiled against. */

@@ -7,7 +7,6 @@ import com.fasterxml.jackson.databind.JsonNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -44,11 +43,7 @@ class GrpoTrainTest {
 
     static Path recipe(String name, String extra, String grpo) throws Exception {
         Path r = tmp.resolve(name + ".yaml");
-        Files.writeString(r, "stage: grpo\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 3\n"
-                + "datasets:\n  - path: prompts.jsonl\n    type: prompt\n"
-                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.0\n  target_modules: all-linear\n"
-                + "sequence_len: 96\nlearning_rate: 3.0e-3\nlr_scheduler: constant\nlogging_steps: 5\nprogress_bar: false\n"
-                + extra + "grpo:\n  num_generations: 4\n  prompts_per_step: 4\n  max_new_tokens: 6\n  sample_every: 10\n" + grpo);
+        Files.writeString(r, RlTrainRuns.recipeHead("grpo", name, extra) + "grpo:\n  num_generations: 4\n  prompts_per_step: 4\n  max_new_tokens: 6\n  sample_every: 10\n" + grpo);
         return r;
     }
 
@@ -60,7 +55,7 @@ class GrpoTrainTest {
         assertEquals(0, run.code(), run.err());
         assertTrue(run.out().contains("samples at step 10") && run.out().contains("prompt prefixes shared"), run.out());
         Path out = tmp.resolve("runs/learn");
-        List<JsonNode> m = PpoTrainTest.metrics(out);
+        List<JsonNode> m = RlTrainRuns.metrics(out);
         assertEquals(30, m.size());
         for (String k : List.of("reward", "reward_std", "rewards/char_fraction:abcdefghijklmnopqrstuvwxyz/mean", "kl", "entropy",
                 "completions/mean_length", "completions/clipped_ratio", "clip_ratio/region_mean", "clip_ratio/low_mean",
@@ -95,8 +90,8 @@ class GrpoTrainTest {
                     "--set", "grpo.share_prefix=" + share);
             assertEquals(0, run.code(), run.err());
         }
-        List<JsonNode> a = PpoTrainTest.metrics(tmp.resolve("runs/share-true"));
-        List<JsonNode> b = PpoTrainTest.metrics(tmp.resolve("runs/share-false"));
+        List<JsonNode> a = RlTrainRuns.metrics(tmp.resolve("runs/share-true"));
+        List<JsonNode> b = RlTrainRuns.metrics(tmp.resolve("runs/share-false"));
         for (int i = 0; i < 3; i++) {
             for (String k : List.of("reward", "rewards/regex:[a-z ]*/mean", "completions/mean_length", "grpo/loss/total")) {
                 assertEquals(a.get(i).get(k).asDouble(), b.get(i).get(k).asDouble(), 1e-6, "step " + (i + 1) + " " + k);
@@ -113,27 +108,11 @@ class GrpoTrainTest {
         assertEquals(0, CliTest.run("train", recipe("straight", extra, grpo).toString()).code());
         Path killed = recipe("killed", extra, grpo);
         Path out = tmp.resolve("runs/killed");
-        ProcessBuilder pb = new ProcessBuilder(TrainSftTest.javaBin(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "train", killed.toString()).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("killed.log").toFile());
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        Process p = pb.start();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!Files.exists(out.resolve("checkpoints/step-4")) && System.currentTimeMillis() < deadline && p.isAlive()) {
-            Thread.sleep(10);
-        }
-        boolean killedMidRun = p.isAlive();
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-        assertTrue(killedMidRun, "the run ended before it could be killed: " + Files.readString(tmp.resolve("killed.log")));
-        assertFalse(Files.exists(out.resolve("adapter")), "killed before the end");
-        CliTest.Run resumed = CliTest.run("train", killed.toString());
-        assertEquals(0, resumed.code(), resumed.err());
-        assertTrue(resumed.out().contains("resuming from"), resumed.out());
+        RlTrainRuns.killAndResume(killed, out, tmp.resolve("killed.log"));
         assertArrayEquals(Files.readAllBytes(tmp.resolve("runs/straight/adapter/adapter_model.safetensors")),
                 Files.readAllBytes(out.resolve("adapter/adapter_model.safetensors")), "the resumed run differs");
-        List<JsonNode> a = PpoTrainTest.metrics(tmp.resolve("runs/straight"));
-        List<JsonNode> b = PpoTrainTest.metrics(out);
+        List<JsonNode> a = RlTrainRuns.metrics(tmp.resolve("runs/straight"));
+        List<JsonNode> b = RlTrainRuns.metrics(out);
         assertEquals(8, b.size());
         for (int i = 0; i < 8; i++) {
             for (String k : List.of("reward", "kl", "grpo/loss/total", "clip_ratio/region_mean")) {

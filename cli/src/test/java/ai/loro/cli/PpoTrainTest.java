@@ -21,11 +21,9 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Set;
-import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -73,11 +71,7 @@ class PpoTrainTest {
 
     static Path recipe(String name, String extra, String ppo) throws Exception {
         Path r = tmp.resolve(name + ".yaml");
-        Files.writeString(r, "stage: ppo\nbase_model: base\noutput_dir: runs/" + name + "\nseed: 3\n"
-                + "datasets:\n  - path: prompts.jsonl\n    type: prompt\n"
-                + "adapter:\n  type: lora\n  r: 4\n  alpha: 8\n  dropout: 0.0\n  target_modules: all-linear\n"
-                + "sequence_len: 96\nlearning_rate: 3.0e-3\nlr_scheduler: constant\nlogging_steps: 5\nprogress_bar: false\n"
-                + extra + "ppo:\n  rollout_batch_size: 16\n  num_mini_batches: 2\n  ppo_epochs: 4\n  max_new_tokens: 6\n"
+        Files.writeString(r, RlTrainRuns.recipeHead("ppo", name, extra) + "ppo:\n  rollout_batch_size: 16\n  num_mini_batches: 2\n  ppo_epochs: 4\n  max_new_tokens: 6\n"
                 + "  temperature: 1.0\n  kl_coef: 0.02\n  sample_every: 10\n" + ppo);
         return r;
     }
@@ -92,12 +86,7 @@ class PpoTrainTest {
     }
 
     static List<JsonNode> metrics(Path out) throws Exception {
-        ObjectMapper json = new ObjectMapper();
-        List<JsonNode> l = new ArrayList<>();
-        for (String line : Files.readAllLines(out.resolve("metrics.jsonl"))) {
-            l.add(json.readTree(line));
-        }
-        return l;
+        return RlTrainRuns.metrics(out);
     }
 
     static double mean(List<JsonNode> lines, String key, int from, int to) {
@@ -191,23 +180,7 @@ class PpoTrainTest {
         assertEquals(0, CliTest.run("train", straight.toString()).code());
         Path killed = recipe("killed", extra, ppo);
         Path out = tmp.resolve("runs/killed");
-        ProcessBuilder pb = new ProcessBuilder(TrainSftTest.javaBin(), "-cp", System.getProperty("java.class.path"),
-                Main.class.getName(), "train", killed.toString()).redirectErrorStream(true)
-                .redirectOutput(tmp.resolve("killed.log").toFile());
-        pb.environment().put("OMP_NUM_THREADS", "1");
-        Process p = pb.start();
-        long deadline = System.currentTimeMillis() + 120_000;
-        while (!Files.exists(out.resolve("checkpoints/step-4")) && System.currentTimeMillis() < deadline && p.isAlive()) {
-            Thread.sleep(10);
-        }
-        boolean killedMidRun = p.isAlive();
-        p.destroyForcibly();
-        p.waitFor(30, TimeUnit.SECONDS);
-        assertTrue(killedMidRun, "the run ended before it could be killed: " + Files.readString(tmp.resolve("killed.log")));
-        assertFalse(Files.exists(out.resolve("adapter")), "killed before the end");
-        CliTest.Run resumed = CliTest.run("train", killed.toString());
-        assertEquals(0, resumed.code(), resumed.err());
-        assertTrue(resumed.out().contains("resuming from"), resumed.out());
+        RlTrainRuns.killAndResume(killed, out, tmp.resolve("killed.log"));
         for (String f : List.of("adapter/adapter_model.safetensors", "value_head.safetensors")) {
             assertArrayEquals(Files.readAllBytes(tmp.resolve("runs/straight").resolve(f)), Files.readAllBytes(out.resolve(f)),
                     f + ": the resumed run differs from the uninterrupted one");

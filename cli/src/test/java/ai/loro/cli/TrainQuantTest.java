@@ -9,6 +9,7 @@ import ai.djl.ndarray.types.DataType;
 import ai.djl.ndarray.types.Shape;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.QuantizedBase;
 import ai.loro.core.quant.QuantizedWeight;
 import ai.loro.lora.LoraAdapter;
 import ai.loro.lora.Merge;
@@ -68,7 +69,7 @@ class TrainQuantTest {
         }
         // merge the trained adapter into the NF4 base: dequantize, add B·A, full-precision tensors out
         try (LlamaModel model = LlamaModel.load(base, DataType.FLOAT32, Device.cpu())) {
-            model.quantize("nf4");
+            QuantizedBase.quantize(model, "nf4");
             try (LoraAdapter adapter = Peft.load(tmp.resolve("runs/sft-nf4/adapter"), model);
                  NDManager out = model.manager().newSubManager()) {
                 Map<String, NDArray> merged = Merge.mergedWeights(model, adapter, out);
@@ -79,7 +80,7 @@ class TrainQuantTest {
                 }
                 String name = HfNames.weight(0, HfNames.Proj.Q);
                 LoraAdapter.Module mod = adapter.module(HfNames.module(0, HfNames.Proj.Q));
-                QuantizedWeight qw = model.quantizedWeights().get(name);
+                QuantizedWeight qw = QuantizedBase.weights(model).get(name);
                 float[] want = qw.dequantize(out).add(mod.b().matMul(mod.a()).mul(mod.scale())).toFloatArray();
                 float[] got = merged.get(name).toFloatArray();
                 for (int i = 0; i < want.length; i++) {

@@ -8,6 +8,8 @@ import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelWriter;
+import ai.loro.core.model.QuantizedBase;
+import ai.loro.core.quant.QuantizedWeight;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import java.io.IOException;
@@ -38,8 +40,9 @@ public final class Merge {
             throw new LoroException("LoRA adapter is " + adapter.dtype() + " but the model is " + model.dtype());
         }
         // a quantized base is dequantized first (onto out): the delta is never added to 4-bit codes
-        Map<String, NDArray> merged = model.quantizedWeights().isEmpty() ? new LinkedHashMap<>(model.parameters())
-                : model.fullPrecisionParameters(out);
+        Map<String, QuantizedWeight> quantized = QuantizedBase.weights(model);
+        Map<String, NDArray> merged = quantized.isEmpty() ? new LinkedHashMap<>(model.parameters())
+                : QuantizedBase.fullPrecisionParameters(model, out);
         for (LoraAdapter.Module m : adapter.modules().values()) {
             String name = HfNames.weight(m.layer(), m.proj());
             NDArray w = merged.get(name);
@@ -62,7 +65,7 @@ public final class Merge {
                 result.attach(out);
                 result.setName(name);
                 merged.put(name, result);
-                if (model.quantizedWeights().containsKey(name)) {
+                if (quantized.containsKey(name)) {
                     w.close(); // the dequantized copy, replaced by the merged one
                 }
             }

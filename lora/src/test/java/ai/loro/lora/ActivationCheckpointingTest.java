@@ -14,6 +14,7 @@ import ai.djl.training.GradientCollector;
 import ai.loro.core.model.ActivationCheckpoints;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.QuantizedBase;
 import ai.loro.core.model.TinyConfigs;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -115,7 +116,7 @@ class ActivationCheckpointingTest {
     private static Map<String, double[]> loraGradients(boolean checkpointing, String quantize, double dropout) {
         try (LlamaModel model = LoraFixtures.model(TinyConfigs.parse(TinyConfigs.json(37, 32, 48, 3, 4, 2)), DataType.FLOAT32, 6);
              LoraAdapter adapter = LoraAdapter.create(model, LoraConfig.of(4, 8, dropout, "all-linear"), 3)) {
-            model.quantize(quantize);
+            QuantizedBase.quantize(model, quantize);
             LoraFixtures.randomize(adapter, 9, 0.2);
             adapter.attach(model);
             adapter.setTraining(true);

@@ -32,18 +32,16 @@ public final class GrpoObjective implements PolicyUpdate.Objective {
 
     @Override
     public NDArray loss(Trajectory t, int[] rows, NDManager m, Map<String, Double> metrics) {
-        Rollout ro = t.rollout();
-        int len = ro.responseLen();
-        NDArray mask = Rollout.rows(m, ro.responseMask(), len, rows); // (b, R)
-        PolicyForward f = PolicyForward.of(policy, null, ro, rows, cfg.temperature(), m);
+        MiniBatch mb = new MiniBatch(t, rows, m);
+        NDArray mask = mb.mask(); // (b, R)
+        PolicyForward f = mb.forward(policy, null, cfg.temperature());
         float[] a = new float[rows.length];
         for (int i = 0; i < rows.length; i++) {
             a[i] = batch.advantages()[rows[i]];
         }
         NDArray lp = f.logProbs(); // (b, R)
         GrpoLoss.Result r = GrpoLoss.loss(lp,
-                t.logProbs() == null ? null : Rollout.rows(m, t.logProbs(), len, rows),
-                t.refLogProbs() == null ? null : Rollout.rows(m, t.refLogProbs(), len, rows),
+                mb.of(t.logProbs()), mb.of(t.refLogProbs()),
                 m.create(a).toType(lp.getDataType(), false), mask, batch.tokens(), loss);
         metrics.putAll(r.metrics());
         NDArray entropy = PpoLoss.entropyPerToken(f.logits().stopGradient()); // (b, R)

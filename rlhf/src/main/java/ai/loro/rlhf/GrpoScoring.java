@@ -20,17 +20,7 @@ import java.util.Map;
  * {@code completions/clipped_ratio} (share that hit max_new_tokens without EOS),
  * {@code completions/mean_terminated_length}.
  */
-public final class GrpoScoring {
-    private final LlamaModel policy;
-    private final GrpoRewards rewards;
-    private final GrpoConfig cfg;
-
-    public GrpoScoring(LlamaModel policy, GrpoRewards rewards, GrpoConfig cfg) {
-        this.policy = policy;
-        this.rewards = rewards;
-        this.cfg = cfg;
-    }
-
+public record GrpoScoring(LlamaModel policy, GrpoRewards rewards, GrpoConfig cfg) {
     /** Whether the update needs the log-probs at generation time (its ratio is not 1 from the first update on). */
     public static boolean offPolicy(GrpoConfig cfg) {
         return cfg.numIterations() > 1 || cfg.stepsPerGeneration() > 1;

@@ -2,19 +2,15 @@ package ai.loro.rlhf;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
-import ai.loro.core.train.LossScaler;
 import ai.loro.core.train.OptimizerStep;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -48,32 +44,21 @@ final class GrpoSetup implements AutoCloseable {
         prompts = Prompts.load(r, tokenizer, log, cfg.maxNewTokens(), "grpo");
         functions = new ArrayList<>(cfg.rewardFunctions().stream().map(f -> RewardFunction.of(f, "grpo.reward_functions")).toList());
         Device device = RecipeTraining.device(r);
-        classifier = cfg.rewardClassifier()
-                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null), device)).orElse(null);
+        classifier = PolicySetup.classifier(cfg.rewardClassifier(), cfg.rewardClassifierLabel(), device);
         List<RewardFunction> all = new ArrayList<>(functions);
         if (classifier != null) {
             all.add(classifier);
         }
-        if (all.stream().anyMatch(RewardFunction::needsAnswer)) {
-            prompts.all().stream().filter(p -> p.answer() == null).findFirst().ifPresent(p -> {
-                throw new LoroException(p.source() + ": reward functions " + cfg.rewardFunctions()
-                        + " need an 'answer' on every prompt row");
-            });
-        }
-        policy = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device);
-        rewardModel = cfg.rewardModel().map(p -> RewardModelReward.load(p, policy.config(), r.seed(), device)).orElse(null);
-        RecipeTraining.prepareModel(policy, r, log); // quantize, gradient_checkpointing
-        adapter = RecipeAdapters.attach(policy, r);
-        adapter.setTraining(false); // no dropout: the first update's ratio is 1
+        PolicySetup.requireAnswers(prompts, all, cfg.rewardFunctions());
+        PolicySetup.Models models = PolicySetup.load(r, cfg.rewardModel(), device, log);
+        policy = models.policy();
+        rewardModel = models.rewardModel();
+        adapter = models.adapter();
         trainable = new LinkedHashMap<>(adapter.parameters());
         adamW = RecipeTraining.optimizer(r, trainable);
-        optimizer = new OptimizerStep(adamW, LossScaler.forOptimizer(adamW), r.maxGradNorm());
-        Set<Long> eos = new HashSet<>(policy.config().eosTokenIds());
-        if (tokenizer.eosId() != null) {
-            eos.add(tokenizer.eosId());
-        }
-        padId = policy.config().padTokenId() != null ? policy.config().padTokenId()
-                : tokenizer.padId() != null ? tokenizer.padId() : 0L;
+        optimizer = PolicySetup.optimizerStep(adamW, r);
+        Set<Long> eos = PolicySetup.eosIds(policy, tokenizer);
+        padId = PolicySetup.padId(policy, tokenizer);
         generator = new GroupGenerator(policy, eos, ids -> tokenizer.decode(ids, true), cfg.sharePrefix());
     }
 
@@ -102,15 +87,6 @@ final class GrpoSetup implements AutoCloseable {
 
     @Override
     public void close() {
-        adapter.close();
-        if (classifier != null) {
-            classifier.close();
-        }
-        if (rewardModel != null) {
-            rewardModel.close();
-        }
-        adamW.close();
-        policy.close();
-        tokenizer.close();
+        PolicySetup.close(adapter, classifier, rewardModel, adamW, policy, tokenizer);
     }
 }

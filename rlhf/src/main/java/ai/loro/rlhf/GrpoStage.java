@@ -1,17 +1,13 @@
 package ai.loro.rlhf;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.generate.SamplingParams;
 import ai.loro.core.recipe.Recipe;
-import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.Schedule;
-import ai.loro.core.train.TrainLoop;
 import ai.loro.lora.RecipeAdapters;
-import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.io.PrintStream;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -52,8 +48,7 @@ public final class GrpoStage {
         try (GrpoSetup s = new GrpoSetup(r, log)) {
             int perStep = cfg.promptsPerStep();
             int g = cfg.numGenerations();
-            int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
-                    : (int) Math.max(1, Math.ceil(r.numEpochs() * s.prompts.size() / perStep));
+            int steps = RlSteps.count(r, s.prompts.size(), perStep);
             Schedule schedule = RecipeTraining.schedule(r, steps);
             int saveSteps = r.saveSteps().orElse(Math.max(1, steps / 4));
             long seed = r.seed();
@@ -67,15 +62,12 @@ public final class GrpoStage {
             describe(log, r, s.trainableCount(), steps, rewards);
             GrpoScoring scoring = new GrpoScoring(s.policy, rewards, cfg);
             Map<String, Double> last = Map.of();
-            NDManager base = NDManager.newBaseManager(s.policy.manager().getDevice());
-            base.setName("grpo");
-            try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
-                 MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
+            try (RlSteps.Logs logs = RlSteps.Logs.open(out, start, s.policy.manager().getDevice(), "grpo")) {
+                NDManager base = logs.base();
                 for (int k = start; k < steps; k++) {
                     int done = k + 1;
                     double lr = schedule.lr(k);
-                    int stepSeed = TrainLoop.stepSeed(seed, k);
-                    Engine.getInstance().setRandomSeed(stepSeed);
+                    int stepSeed = RlSteps.seed(seed, k);
                     List<Prompts.Prompt> prompts = s.prompts.batch(k, perStep);
                     long t0 = System.nanoTime();
                     List<Generator.Result> completions = s.generator.generate(prompts.stream().map(Prompts.Prompt::ids).toList(), g,
@@ -90,22 +82,17 @@ public final class GrpoStage {
                     long t3 = System.nanoTime();
                     Map<String, Double> m = new LinkedHashMap<>(batch.trajectory().metrics());
                     m.putAll(u.means());
-                    m.put("time/generation_s", (t1 - t0) / 1e9);
-                    m.put("time/scoring_s", (t2 - t1) / 1e9);
-                    m.put("time/optimization_s", (t3 - t2) / 1e9);
-                    ObjectNode line = MetricsLog.line(done, "train");
-                    MetricsLog.put(line, "lr", lr);
-                    m.forEach((key, v) -> MetricsLog.put(line, key, v));
-                    metrics.write(line);
+                    RlSteps.putTimes(m, t0, t1, t2, t3);
+                    logs.write(done, lr, m);
                     last = m;
                     if (cfg.sampleEvery() > 0 && (done % cfg.sampleEvery() == 0 || done == 1)) {
-                        PpoStage.printSamples(log, done, batch.trajectory(), samples);
+                        PpoStage.printSamples(log, done, batch.trajectory(), logs.samples());
                     }
-                    if (done % saveSteps == 0 || done == steps) {
+                    if (RlSteps.due(done, saveSteps, steps)) {
                         GrpoCheckpoint.save(out, done, seed, steps, (long) done * perStep, s.trainable, s.optimizer,
                                 r.saveTotalLimit().orElse(0));
                     }
-                    if (done % r.loggingSteps() == 0 || done == steps) {
+                    if (RlSteps.due(done, r.loggingSteps(), steps)) {
                         logStep(log, done, steps, m);
                     }
                 }

@@ -1,7 +1,6 @@
 package ai.loro.rlhf;
 
 import ai.djl.ndarray.NDArray;
-import ai.loro.core.LoroException;
 import ai.loro.core.train.Checkpoints;
 import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.OptimizerStep;
@@ -24,34 +23,21 @@ final class PpoCheckpoint {
 
     /** Restores the newest checkpoint of {@code out} into {@code trainable} and {@code optimizer}, if there is one. */
     static Optional<Resumed> resume(Path out, Map<String, NDArray> trainable, OptimizerStep optimizer) {
-        Optional<Path> ckpt = Checkpoints.latest(out);
-        if (ckpt.isEmpty()) {
-            return Optional.empty();
-        }
-        ObjectNode state = Checkpoints.readState(ckpt.get());
-        if (!state.has("kl_controller")) {
-            throw new LoroException(ckpt.get() + ": not a PPO checkpoint (no KL controller state); use a fresh output_dir"
-                    + " or remove " + Checkpoints.dir(out));
-        }
-        optimizer.restore(ckpt.get(), state, trainable);
+        return RlCheckpoint.restore(out, state -> state.has("kl_controller") ? null
+                        : "not a PPO checkpoint (no KL controller state)", trainable, optimizer)
+                .map(c -> new Resumed(c.dir(), c.step(), klController(c.state())));
+    }
+
+    private static KlController klController(ObjectNode state) {
         @SuppressWarnings("unchecked")
         Map<String, Object> ks = MetricsLog.JSON.convertValue(state.path("kl_controller"), Map.class);
-        return Optional.of(new Resumed(ckpt.get(), state.path("step").asInt(), KlController.fromState(KlController.State.fromMap(ks))));
+        return KlController.fromState(KlController.State.fromMap(ks));
     }
 
     /** Saves step {@code done} of {@code steps}; {@code dataPosition} prompts have been used; keeps the newest {@code totalLimit} (0: all). */
     static void save(Path out, int done, long seed, int steps, long dataPosition, Map<String, NDArray> trainable,
                      OptimizerStep optimizer, KlController kl, int totalLimit) {
-        ObjectNode state = MetricsLog.JSON.createObjectNode();
-        state.put("format", 1);
-        state.put("stage", "ppo");
-        state.put("step", done);
-        state.put("seed", seed);
-        state.put("max_steps", steps);
-        state.putObject("optimizer").put("step", optimizer.optimizer().stepCount());
-        if (optimizer.scaler() != null) {
-            optimizer.scaler().save(state);
-        }
+        ObjectNode state = RlCheckpoint.state("ppo", done, seed, steps, optimizer);
         state.set("kl_controller", MetricsLog.JSON.valueToTree(kl.state().toMap()));
         state.put("data", dataPosition);
         Checkpoints.save(out, done, trainable, optimizer.optimizer().state(), state, totalLimit);

@@ -4,7 +4,6 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.loro.core.loss.LossOps;
 import ai.loro.core.model.LlamaModel;
-import ai.loro.core.recipe.Recipe;
 import java.util.Map;
 
 /**
@@ -12,27 +11,14 @@ import java.util.Map;
  * with the policy's log-probs and the value head's values of the mini-batch's rows against the
  * trajectory's old log-probs, advantages, old values and returns.
  */
-public final class PpoObjective implements PolicyUpdate.Objective {
-    private final LlamaModel policy;
-    private final ValueHead head;
-    private final PpoConfig cfg;
-
-    public PpoObjective(LlamaModel policy, ValueHead head, PpoConfig cfg) {
-        this.policy = policy;
-        this.head = head;
-        this.cfg = cfg;
-    }
-
+public record PpoObjective(LlamaModel policy, ValueHead head, PpoConfig cfg) implements PolicyUpdate.Objective {
     @Override
     public NDArray loss(Trajectory t, int[] rows, NDManager m, Map<String, Double> metrics) {
-        Rollout ro = t.rollout();
-        int len = ro.responseLen();
-        NDArray mask = Rollout.rows(m, ro.responseMask(), len, rows); // (b, R)
-        PolicyForward f = PolicyForward.of(policy, head, ro, rows, cfg.temperature(), m);
-        PpoLoss.Result pg = PpoLoss.policy(f.logProbs(), Rollout.rows(m, t.logProbs(), len, rows),
-                Rollout.rows(m, t.advantages(), len, rows), mask, cfg.cliprange());
-        PpoLoss.Result vf = PpoLoss.value(f.values(), Rollout.rows(m, t.values(), len, rows),
-                Rollout.rows(m, t.returns(), len, rows), mask, cfg.cliprangeValue());
+        MiniBatch mb = new MiniBatch(t, rows, m);
+        NDArray mask = mb.mask(); // (b, R)
+        PolicyForward f = mb.forward(policy, head, cfg.temperature());
+        PpoLoss.Result pg = PpoLoss.policy(f.logProbs(), mb.of(t.logProbs()), mb.of(t.advantages()), mask, cfg.cliprange());
+        PpoLoss.Result vf = PpoLoss.value(f.values(), mb.of(t.values()), mb.of(t.returns()), mask, cfg.cliprangeValue());
         NDArray loss = pg.loss().add(LossOps.times(vf.loss(), cfg.vfCoef()));
         // the entropy is a metric either way; it joins the graph only when it is part of the loss
         NDArray entropy = cfg.entCoef() > 0 ? PpoLoss.entropy(f.logits(), mask) : PpoLoss.entropy(f.logits().stopGradient(), mask);

@@ -2,20 +2,16 @@ package ai.loro.rlhf;
 
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
-import ai.loro.core.LoroException;
 import ai.loro.core.generate.Generator;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.AdamW;
-import ai.loro.core.train.LossScaler;
 import ai.loro.core.train.OptimizerStep;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.lora.LoraAdapter;
-import ai.loro.lora.RecipeAdapters;
 import java.io.PrintStream;
 import java.util.ArrayList;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -49,33 +45,22 @@ final class PpoSetup implements AutoCloseable {
         prompts = Prompts.load(r, tokenizer, log);
         functions = new ArrayList<>(cfg.rewardFunctions().stream().map(RewardFunction::of).toList());
         Device device = RecipeTraining.device(r);
-        classifier = cfg.rewardClassifier()
-                .map(p -> new ClassifierReward(p, cfg.rewardClassifierLabel().orElse(null), device)).orElse(null);
+        classifier = PolicySetup.classifier(cfg.rewardClassifier(), cfg.rewardClassifierLabel(), device);
         if (classifier != null) {
             functions.add(classifier);
         }
-        if (functions.stream().anyMatch(RewardFunction::needsAnswer)) {
-            prompts.all().stream().filter(p -> p.answer() == null).findFirst().ifPresent(p -> {
-                throw new LoroException(p.source() + ": reward functions " + cfg.rewardFunctions()
-                        + " need an 'answer' on every prompt row");
-            });
-        }
-        policy = LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device);
-        rewardModel = cfg.rewardModel().map(p -> RewardModelReward.load(p, policy.config(), r.seed(), device)).orElse(null);
-        RecipeTraining.prepareModel(policy, r, log); // quantize (a quantized frozen base, and reference), gradient_checkpointing
-        adapter = RecipeAdapters.attach(policy, r);
-        adapter.setTraining(false); // no dropout in PPO
+        PolicySetup.requireAnswers(prompts, functions, cfg.rewardFunctions());
+        PolicySetup.Models models = PolicySetup.load(r, cfg.rewardModel(), device, log);
+        policy = models.policy();
+        rewardModel = models.rewardModel();
+        adapter = models.adapter();
         valueHead = new ValueHead(policy.config().hiddenSize(), policy.manager(), policy.dtype());
         trainable = new LinkedHashMap<>(adapter.parameters());
         trainable.putAll(valueHead.parameters());
         adamW = RecipeTraining.optimizer(r, trainable);
-        optimizer = new OptimizerStep(adamW, LossScaler.forOptimizer(adamW), r.maxGradNorm()); // a loss scaler with fp16: true
-        Set<Long> eos = new HashSet<>(policy.config().eosTokenIds());
-        if (tokenizer.eosId() != null) {
-            eos.add(tokenizer.eosId());
-        }
-        padId = policy.config().padTokenId() != null ? policy.config().padTokenId()
-                : tokenizer.padId() != null ? tokenizer.padId() : 0L;
+        optimizer = PolicySetup.optimizerStep(adamW, r);
+        Set<Long> eos = PolicySetup.eosIds(policy, tokenizer);
+        padId = PolicySetup.padId(policy, tokenizer);
         generator = new Generator(policy, eos, ids -> tokenizer.decode(ids, true));
     }
 
@@ -99,15 +84,6 @@ final class PpoSetup implements AutoCloseable {
 
     @Override
     public void close() {
-        adapter.close();
-        if (classifier != null) {
-            classifier.close();
-        }
-        if (rewardModel != null) {
-            rewardModel.close();
-        }
-        adamW.close();
-        policy.close();
-        tokenizer.close();
+        PolicySetup.close(adapter, classifier, rewardModel, adamW, policy, tokenizer);
     }
 }

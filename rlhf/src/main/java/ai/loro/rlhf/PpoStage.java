@@ -1,6 +1,5 @@
 package ai.loro.rlhf;
 
-import ai.djl.engine.Engine;
 import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.generate.SamplingParams;
@@ -10,7 +9,6 @@ import ai.loro.core.tokenizer.LoroTokenizer;
 import ai.loro.core.train.MetricsLog;
 import ai.loro.core.train.RecipeTraining;
 import ai.loro.core.train.Schedule;
-import ai.loro.core.train.TrainLoop;
 import ai.loro.datasets.Templates;
 import ai.loro.datasets.TurnBoundaries;
 import ai.loro.lora.RecipeAdapters;
@@ -61,8 +59,7 @@ public final class PpoStage {
         RecipeTraining.prepareOutput(r); // output_dir, recipe.yaml; deterministic: true = one libtorch thread
         try (PpoSetup s = new PpoSetup(r, log)) {
             int batch = cfg.rolloutBatchSize();
-            int steps = r.maxSteps().isPresent() ? r.maxSteps().getAsInt()
-                    : (int) Math.max(1, Math.ceil(r.numEpochs() * s.prompts.size() / batch));
+            int steps = RlSteps.count(r, s.prompts.size(), batch);
             Schedule schedule = RecipeTraining.schedule(r, steps); // advanced once per PPO step, as TRL's
             KlController kl = cfg.targetKl().isPresent()
                     ? KlController.adaptive(cfg.klCoef(), cfg.targetKl().getAsDouble(), cfg.klHorizon())
@@ -82,16 +79,13 @@ public final class PpoStage {
             PolicyUpdate update = new PolicyUpdate(s.optimizer, new PpoObjective(s.policy, s.valueHead, cfg),
                     cfg.ppoEpochs(), cfg.numMiniBatches(), "ppo");
             Map<String, Double> last = Map.of();
-            NDManager base = NDManager.newBaseManager(s.policy.manager().getDevice());
-            base.setName("ppo");
-            try (base; MetricsLog metrics = new MetricsLog(out.resolve("metrics.jsonl"), start);
-                 MetricsLog samples = new MetricsLog(out.resolve("samples.jsonl"), start)) {
+            try (RlSteps.Logs logs = RlSteps.Logs.open(out, start, s.policy.manager().getDevice(), "ppo")) {
+                NDManager base = logs.base();
                 for (int k = start; k < steps; k++) {
                     int done = k + 1;
                     double lr = schedule.lr(k);
                     double coef = kl.value();
-                    int stepSeed = TrainLoop.stepSeed(seed, k);
-                    Engine.getInstance().setRandomSeed(stepSeed);
+                    int stepSeed = RlSteps.seed(seed, k);
                     long t0 = System.nanoTime();
                     Rollout ro = Rollout.generate(s.generator, s.prompts.batch(k, batch), sampling(cfg, stepSeed), s.padId);
                     long t1 = System.nanoTime();
@@ -101,19 +95,16 @@ public final class PpoStage {
                     long t3 = System.nanoTime();
                     Map<String, Double> m = stepMetrics(t, u, t0, t1, t2, t3);
                     kl.update(m.get("objective/kl"), batch);
-                    ObjectNode line = MetricsLog.line(done, "train");
-                    MetricsLog.put(line, "lr", lr);
-                    m.forEach((key, v) -> MetricsLog.put(line, key, v));
-                    metrics.write(line);
+                    logs.write(done, lr, m);
                     last = m;
                     if (cfg.sampleEvery() > 0 && (done % cfg.sampleEvery() == 0 || done == 1)) {
-                        printSamples(log, done, t, samples);
+                        printSamples(log, done, t, logs.samples());
                     }
-                    if (done % saveSteps == 0 || done == steps) {
+                    if (RlSteps.due(done, saveSteps, steps)) {
                         PpoCheckpoint.save(out, done, seed, steps, (long) done * batch, s.trainable, s.optimizer, kl,
                                 r.saveTotalLimit().orElse(0));
                     }
-                    if (done % r.loggingSteps() == 0 || done == steps) {
+                    if (RlSteps.due(done, r.loggingSteps(), steps)) {
                         logStep(log, done, steps, coef, m);
                     }
                 }
@@ -142,11 +133,8 @@ public final class PpoStage {
     private static Map<String, Double> stepMetrics(Trajectory t, PolicyUpdate.Stats u, long t0, long t1, long t2, long t3) {
         Map<String, Double> m = new LinkedHashMap<>(t.metrics());
         m.putAll(u.means());
-        double gen = (t1 - t0) / 1e9;
-        m.put("time/generation_s", gen);
-        m.put("time/scoring_s", (t2 - t1) / 1e9);
-        m.put("time/optimization_s", (t3 - t2) / 1e9);
-        m.put("time/rollout_tokens_per_s", t.rollout().generatedTokens() / gen);
+        RlSteps.putTimes(m, t0, t1, t2, t3);
+        m.put("time/rollout_tokens_per_s", t.rollout().generatedTokens() / m.get("time/generation_s"));
         return m;
     }
 

@@ -1,5 +1,6 @@
 package ai.loro.spark;
 
+import ai.loro.core.CommandErrors;
 import ai.loro.core.LoroException;
 import java.io.PrintWriter;
 import picocli.CommandLine;
@@ -34,27 +35,17 @@ public final class SparkMain implements Runnable {
         CommandLine cli = new CommandLine(new SparkMain());
         cli.setOut(out);
         cli.setErr(err);
-        cli.setParameterExceptionHandler((ex, a) -> {
-            String cmd = ex.getCommandLine().getCommandSpec().qualifiedName();
-            err.println("error: " + LoroException.oneLine(ex.getMessage()) + " (see '" + cmd + " --help')");
-            return 2;
-        });
-        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> {
-            err.println("error: " + describe(ex));
-            if (System.getenv("LORO_DEBUG") != null) {
-                ex.printStackTrace(err);
-            }
-            return 1;
-        });
+        cli.setParameterExceptionHandler((ex, a) ->
+                CommandErrors.usage(err, ex.getMessage(), ex.getCommandLine().getCommandSpec().qualifiedName()));
+        cli.setExecutionExceptionHandler((ex, commandLine, parseResult) -> CommandErrors.failure(err, ex, SparkMain::describe));
         return cli.execute(args);
     }
 
     /** One line: the first Loro error in the cause chain (a task's error reaches the driver wrapped by Spark). */
     static String describe(Throwable ex) {
-        for (Throwable t = ex; t != null; t = t.getCause()) {
-            if (t instanceof LoroException) {
-                return LoroException.oneLine(t.getMessage());
-            }
+        String loro = CommandErrors.loroMessage(ex);
+        if (loro != null) {
+            return loro;
         }
         for (Throwable t = ex; t != null; t = t.getCause()) {
             String m = String.valueOf(t.getMessage());
@@ -66,6 +57,6 @@ public final class SparkMain implements Runnable {
         if (ex instanceof OutOfMemoryError) {
             return "out of memory (raise the JVM heap with LORO_JAVA_OPTS=-Xmx..., or use a smaller --batch-size)";
         }
-        return LoroException.oneLine(ex.getClass().getSimpleName() + ": " + ex.getMessage()) + " (set LORO_DEBUG=1 for a stack trace)";
+        return CommandErrors.unexpected(ex);
     }
 }

@@ -11,6 +11,7 @@ import ai.loro.core.LoroException;
 import ai.loro.core.model.HfNames;
 import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.QuantizedBase;
 import ai.loro.core.train.AdamW;
 import ai.loro.core.train.DataCursor;
 import ai.loro.core.train.MicroBatchLoss;
@@ -101,7 +102,7 @@ public final class TrainBench {
         if (!o.quantize().equals("none") && (!lora || o.baseline())) {
             throw new LoroException("--quantize needs --train lora and --no-baseline (the bare baseline has no quantized path)");
         }
-        model.quantize(o.quantize());
+        QuantizedBase.quantize(model, o.quantize());
         model.setGradientCheckpointing(o.gradientCheckpointing());
         SplittableRandom rng = new SplittableRandom(5);
         List<Example> examples = new ArrayList<>();

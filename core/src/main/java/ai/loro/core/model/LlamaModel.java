@@ -12,8 +12,6 @@ import ai.djl.nn.core.Linear;
 import ai.djl.pytorch.jni.JniUtils;
 import ai.loro.core.LoroException;
 import ai.loro.core.loss.LossOps;
-import ai.loro.core.quant.Quantization;
-import ai.loro.core.quant.QuantizedWeight;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -54,8 +52,6 @@ public final class LlamaModel implements AutoCloseable {
     private boolean adaptersEnabled = true;
     private boolean gradientCheckpointing;
     private int logitsChunkTokens; // tokens per LM-head chunk when checkpointing; 0 = about 128 MB of fp32 logits
-    private String quantization = "none";
-    private final Map<String, QuantizedWeight> quantized = new LinkedHashMap<>(); // HF weight name → quantized weight
 
     private LlamaModel(LlamaConfig config, NDManager manager, DataType dtype, Map<String, NDArray> parameters) {
         this.config = config;
@@ -138,73 +134,14 @@ public final class LlamaModel implements AutoCloseable {
         return manager;
     }
 
-    /** What {@link #quantize} did: projections, their parameter count and the bytes now stored for them. */
-    public record QuantStats(int projections, long parameters, long bytes) {}
-
-    /**
-     * Quantizes the seven projections of every decoder layer (never embeddings, norms, lm_head or
-     * score) and frees their full-precision weights; biases stay full precision.
-     *
-     * @param mode none | int8 | nf4 (nf4 with double quantization, as QLoRA)
-     */
-    public QuantStats quantize(String mode) {
-        Quantization.Mode m = Quantization.Mode.parse(mode);
-        if (m == Quantization.Mode.NONE) {
-            return new QuantStats(0, 0, 0);
-        }
-        if (!quantized.isEmpty()) {
-            throw new IllegalStateException("model is already quantized (" + quantization + ")");
-        }
-        int count = 0;
-        long params = 0;
-        long bytes = 0;
-        for (int l = 0; l < layers.length; l++) {
-            for (HfNames.Proj p : HfNames.Proj.values()) {
-                String name = HfNames.weight(l, p);
-                QuantizedWeight q = layers[l].projection(p).quantize(w -> Quantization.quantize(w, m, manager));
-                parameters.remove(name);
-                quantized.put(name, q);
-                count++;
-                params += q.shape().size();
-                bytes += q.storageBytes();
-            }
-        }
-        quantization = m.yamlName();
-        return new QuantStats(count, params, bytes);
-    }
-
-    /** none | int8 | nf4. */
-    public String quantization() {
-        return quantization;
-    }
-
-    /** The quantized projection weights by HF name (empty unless {@link #quantize} ran). */
-    public Map<String, QuantizedWeight> quantizedWeights() {
-        return java.util.Collections.unmodifiableMap(quantized);
-    }
-
-    /**
-     * The full state dict in transformers' order, quantized projections dequantized to the model's
-     * dtype as new arrays on {@code out}; the others are the model's own arrays (not copies).
-     */
-    public Map<String, NDArray> fullPrecisionParameters(NDManager out) {
-        Map<String, NDArray> all = new LinkedHashMap<>();
-        for (String name : HfNames.expectedTensors(config).keySet()) {
-            NDArray a = parameters.get(name);
-            if (a == null && quantized.containsKey(name)) {
-                a = quantized.get(name).dequantize(out);
-                a.setName(name);
-            }
-            if (a != null) {
-                all.put(name, a);
-            }
-        }
-        return all;
-    }
-
-    /** All parameters by HF name in transformers' state-dict order (no lm_head when tied); quantized projection weights are absent. */
+    /** All parameters by HF name in transformers' state-dict order (no lm_head when tied); quantized projection weights are absent ({@link QuantizedBase}). */
     public Map<String, NDArray> parameters() {
         return java.util.Collections.unmodifiableMap(parameters);
+    }
+
+    /** Forgets a parameter whose array its holder has replaced, e.g. a weight {@link QuantizedBase#quantize} froze. */
+    void dropParameter(String name) {
+        parameters.remove(name);
     }
 
     public Layer layer(int l) {

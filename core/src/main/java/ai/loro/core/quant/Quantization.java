@@ -4,6 +4,7 @@ import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
 import ai.loro.core.LoroException;
 import ai.loro.core.model.LlamaModel;
+import ai.loro.core.model.QuantizedBase;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.recipe.RecipeEnum;
 import java.io.PrintStream;
@@ -50,7 +51,7 @@ public final class Quantization {
             throw new LoroException("quantize: " + mode.yamlName() + " freezes the base in " + mode.yamlName()
                     + "; it needs adapter.type: lora (a quantized base cannot be fine-tuned in full)");
         }
-        LlamaModel.QuantStats s = model.quantize(mode.yamlName());
+        QuantizedBase.QuantStats s = QuantizedBase.quantize(model, mode.yamlName());
         log.printf(Locale.ROOT, "quantized %d projections to %s: %,d parameters in %,d bytes (%.3f bytes/parameter; fp32 was %,d)%n",
                 s.projections(), mode.yamlName(), s.parameters(), s.bytes(), s.bytes() / (double) s.parameters(),
                 4L * s.parameters());

@@ -16,6 +16,7 @@ import ai.loro.core.model.LlamaConfig;
 import ai.loro.core.model.LlamaModel;
 import ai.loro.core.model.ModelInit;
 import ai.loro.core.model.Projection;
+import ai.loro.core.model.QuantizedBase;
 import ai.loro.core.model.TinyConfigs;
 import com.fasterxml.jackson.databind.node.ObjectNode;
 import java.util.ArrayList;
@@ -70,7 +71,7 @@ class QuantizedModelTest {
             String[] modes = {"int8", "nf4"};
             for (int k = 0; k < 2; k++) {
                 try (LlamaModel q = LlamaModel.fromHost(c, w, DataType.FLOAT32, Device.cpu())) {
-                    LlamaModel.QuantStats s = q.quantize(modes[k]);
+                    QuantizedBase.QuantStats s = QuantizedBase.quantize(q, modes[k]);
                     float[] got = logProbs(q, ids, 4);
                     double sum = 0;
                     double max = 0;
@@ -103,9 +104,9 @@ class QuantizedModelTest {
                 }
             }
             NDArray embed = model.parameters().get(HfNames.EMBED);
-            LlamaModel.QuantStats s = model.quantize("nf4");
+            QuantizedBase.QuantStats s = QuantizedBase.quantize(model, "nf4");
             assertEquals(7 * c.numHiddenLayers(), s.projections());
-            assertEquals("nf4", model.quantization());
+            assertEquals("nf4", QuantizedBase.mode(model));
             for (NDArray a : fp) {
                 assertTrue(a.isReleased(), a.getName() + " still allocated");
             }
@@ -119,27 +120,27 @@ class QuantizedModelTest {
                     assertFalse(model.parameters().containsKey(HfNames.weight(l, p)));
                 }
             }
-            assertEquals(7 * c.numHiddenLayers(), model.quantizedWeights().size());
+            assertEquals(7 * c.numHiddenLayers(), QuantizedBase.weights(model).size());
             // embeddings, norms (and a tied head) stay in the compute dtype
             assertEquals(DataType.FLOAT32, model.parameters().get(HfNames.EMBED).getDataType());
             assertEquals(DataType.FLOAT32, model.parameters().get(HfNames.inputNorm(0)).getDataType());
             long params = 0;
-            for (QuantizedWeight q : model.quantizedWeights().values()) {
+            for (QuantizedWeight q : QuantizedBase.weights(model).values()) {
                 params += q.shape().size();
             }
             assertEquals(params, s.parameters());
             assertTrue(s.bytes() <= 0.6 * params, s.bytes() + " bytes for " + params);
             // the full state dict comes back dequantized, in transformers' order
             try (NDManager out = model.manager().newSubManager()) {
-                Map<String, NDArray> all = model.fullPrecisionParameters(out);
+                Map<String, NDArray> all = QuantizedBase.fullPrecisionParameters(model, out);
                 assertEquals(List.copyOf(HfNames.expectedTensors(c).keySet()), List.copyOf(all.keySet()));
                 String q0 = HfNames.weight(0, HfNames.Proj.Q);
                 assertEquals(new Shape(c.hiddenSize(), c.hiddenSize()), all.get(q0).getShape());
                 assertEquals(DataType.FLOAT32, all.get(q0).getDataType());
-                NDArray again = model.quantizedWeights().get(q0).dequantize(out);
+                NDArray again = QuantizedBase.weights(model).get(q0).dequantize(out);
                 assertArrayEquals(again.toFloatArray(), all.get(q0).toFloatArray());
             }
-            assertThrows(IllegalStateException.class, () -> model.quantize("int8"));
+            assertThrows(IllegalStateException.class, () -> QuantizedBase.quantize(model, "int8"));
         }
     }
 
@@ -148,7 +149,7 @@ class QuantizedModelTest {
         for (String mode : new String[] {"int8", "nf4"}) {
             LlamaConfig c = TinyConfigs.parse(TinyConfigs.json(97, 32, 48, 2, 4, 2));
             try (LlamaModel model = LlamaModel.fromHost(c, ModelInit.randomWeights(c, 1), DataType.FLOAT32, Device.cpu())) {
-                model.quantize(mode);
+                QuantizedBase.quantize(model, mode);
                 Generator gen = new Generator(model, Set.of(), null);
                 gen.generate(List.of(new long[] {1, 2, 3}, new long[] {4}), SamplingParams.greedy(4)); // warm caches
                 int arrays = model.manager().getManagedArrays().size();

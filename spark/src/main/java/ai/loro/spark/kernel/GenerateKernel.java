@@ -51,12 +51,8 @@ public record GenerateKernel(String input, String model, String adapter, boolean
     }
 
     public GenerateKernel {
-        if (batchSize < 1) {
-            throw new LoroException("--batch-size must be >= 1, got " + batchSize);
-        }
-        if (numSamples < 1) {
-            throw new LoroException("--num-samples must be >= 1, got " + numSamples);
-        }
+        Kernel.atLeastOne("--batch-size", batchSize);
+        Kernel.atLeastOne("--num-samples", numSamples);
     }
 
     @Override

@@ -14,14 +14,7 @@ import java.util.List;
  */
 public record LogprobsKernel(String input, String model, String adapter, int batchSize) implements Kernel {
     public LogprobsKernel {
-        if (batchSize < 1) {
-            throw new LoroException("--batch-size must be >= 1, got " + batchSize);
-        }
-    }
-
-    @Override
-    public int rowsPerBatch() {
-        return batchSize;
+        Kernel.atLeastOne("--batch-size", batchSize);
     }
 
     @Override

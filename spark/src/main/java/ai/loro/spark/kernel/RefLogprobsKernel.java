@@ -22,17 +22,8 @@ import java.util.List;
 public record RefLogprobsKernel(String input, String model, String template, int sequenceLen, int batchSize)
         implements Kernel {
     public RefLogprobsKernel {
-        if (batchSize < 1) {
-            throw new LoroException("--batch-size must be >= 1, got " + batchSize);
-        }
-        if (sequenceLen < 1) {
-            throw new LoroException("--sequence-len must be >= 1, got " + sequenceLen);
-        }
-    }
-
-    @Override
-    public int rowsPerBatch() {
-        return batchSize;
+        Kernel.atLeastOne("--batch-size", batchSize);
+        Kernel.atLeastOne("--sequence-len", sequenceLen);
     }
 
     @Override
@@ -56,9 +47,6 @@ public record RefLogprobsKernel(String input, String model, String template, int
                 throw new LoroException(where + ": needs a preference pair (\"prompt\", \"chosen\", \"rejected\")");
             }
             EncodedPair e = ScoreKernel.encodePair(tok, chat, input, j, r, sequenceLen);
-            if (e == null) {
-                throw new LoroException(where + ": the pair does not fit in --sequence-len " + sequenceLen);
-            }
             pairs.add(e);
             out.add(Inputs.output(j, r.row()));
         }

@@ -26,17 +26,8 @@ import java.util.List;
 public record ScoreKernel(String input, String model, String adapter, String template, int sequenceLen, int batchSize)
         implements Kernel {
     public ScoreKernel {
-        if (batchSize < 1) {
-            throw new LoroException("--batch-size must be >= 1, got " + batchSize);
-        }
-        if (sequenceLen < 1) {
-            throw new LoroException("--sequence-len must be >= 1, got " + sequenceLen);
-        }
-    }
-
-    @Override
-    public int rowsPerBatch() {
-        return batchSize;
+        Kernel.atLeastOne("--batch-size", batchSize);
+        Kernel.atLeastOne("--sequence-len", sequenceLen);
     }
 
     @Override
@@ -60,9 +51,6 @@ public record ScoreKernel(String input, String model, String adapter, String tem
             if (j.has("chosen") || j.has("rejected")) {
                 chat = chat != null ? chat : Templates.resolve(template, tok);
                 EncodedPair e = encodePair(tok, chat, input, j, r, sequenceLen);
-                if (e == null) {
-                    throw new LoroException(where + ": the pair does not fit in --sequence-len " + sequenceLen);
-                }
                 sequences.add(e.chosenIds());
                 sequences.add(e.rejectedIds());
                 pairs.add(true);
@@ -111,11 +99,15 @@ public record ScoreKernel(String input, String model, String adapter, String tem
         return out;
     }
 
-    /** A preference row encoded as {@code loro score} and reward training encode pairs (null when it does not fit). */
+    /** A preference row encoded as {@code loro score} and reward training encode pairs; one that does not fit is an error. */
     static EncodedPair encodePair(LoroTokenizer tok, ChatTemplate chat, String input, ObjectNode j, InputRow r, int sequenceLen) {
         Row row = new Row(Path.of(input), r.row() + 1, "line", j);
         PreferencePair pair = PreferenceFormat.PREFERENCE.parse(row).get(0);
-        return new PreferenceEncoder(tok, EncodeOptions.of(sequenceLen).withTemplate(chat).withStrictBoundaries(false))
+        EncodedPair e = new PreferenceEncoder(tok, EncodeOptions.of(sequenceLen).withTemplate(chat).withStrictBoundaries(false))
                 .encode(pair);
+        if (e == null) {
+            throw new LoroException(Inputs.where(input, r) + ": the pair does not fit in --sequence-len " + sequenceLen);
+        }
+        return e;
     }
 }
