@@ -214,10 +214,11 @@ public record Recipe(
 
     /**
      * {@code dpo}: TRL's DPOConfig names. {@code referenceModel} empty = the base with the adapter
-     * switched off (no second copy in memory).
+     * switched off (no second copy in memory). {@code referenceLogProbs}: a folder written by
+     * {@code loro spark ref-logprobs} to read the reference log-probs from (empty = computed in the stage).
      */
     public record Dpo(double beta, String lossType, double labelSmoothing, OptionalDouble rpoAlpha,
-                      Optional<Path> referenceModel, boolean precomputeRefLogProbs) {}
+                      Optional<Path> referenceModel, boolean precomputeRefLogProbs, Optional<Path> referenceLogProbs) {}
 
     /**
      * {@code ppo}: PPO-based RLHF (TRL's PPOTrainer semantics). Rewards come from
@@ -400,6 +401,7 @@ public record Recipe(
         dpo.rpoAlpha().ifPresent(v -> dp.put("rpo_alpha", v));
         dpo.referenceModel().ifPresent(p -> dp.put("reference_model", p.toString()));
         dp.put("precompute_ref_log_probs", dpo.precomputeRefLogProbs());
+        dpo.referenceLogProbs().ifPresent(p -> dp.put("reference_log_probs", p.toString()));
         m.put("dpo", dp);
         Map<String, Object> pp = new LinkedHashMap<>();
         ppo.rewardModel().ifPresent(p -> pp.put("reward_model", p.toString()));
@@ -509,7 +511,8 @@ public record Recipe(
                         rw.get("labels") == null ? List.of() : (List<String>) rw.get("labels")),
                 new Dpo((Double) dp.get("beta"), (String) dp.get("loss_type"), (Double) dp.get("label_smoothing"),
                         dp.get("rpo_alpha") == null ? OptionalDouble.empty() : OptionalDouble.of((Double) dp.get("rpo_alpha")),
-                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs")),
+                        Optional.ofNullable((Path) dp.get("reference_model")), (Boolean) dp.get("precompute_ref_log_probs"),
+                        Optional.ofNullable((Path) dp.get("reference_log_probs"))),
                 new Ppo(Optional.ofNullable((Path) pp.get("reward_model")), (List<String>) pp.get("reward_functions"),
                         optDouble(pp.get("missing_eos_penalty")), (Integer) pp.get("rollout_batch_size"),
                         (Integer) pp.get("num_mini_batches"), (Integer) pp.get("ppo_epochs"),

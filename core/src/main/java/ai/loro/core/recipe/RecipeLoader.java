@@ -88,7 +88,8 @@ public final class RecipeLoader {
             opt("label_smoothing", number(v -> v >= 0 && v < 0.5, "a number in [0, 0.5)"), 0.0),
             opt("rpo_alpha", NON_NEGATIVE),
             opt("reference_model", MODEL),
-            opt("precompute_ref_log_probs", BOOL, false));
+            opt("precompute_ref_log_probs", BOOL, false),
+            opt("reference_log_probs", PATH));
 
     /** {@code ppo:} (stage ppo); names as TRL's PPOConfig where it has them. */
     static final Block PPO = block(
