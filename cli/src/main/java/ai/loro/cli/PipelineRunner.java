@@ -27,7 +27,12 @@ final class PipelineRunner {
         List<StageRun> runs = new ArrayList<>();
         Map<String, Path> outputs = new HashMap<>();
         Path dir = p.file().toAbsolutePath().getParent();
+        Map<String, Path> pairsFiles = new HashMap<>();
         for (Pipeline.Stage s : p.stages()) {
+            if (s.generate().isPresent()) {
+                runs.add(runGenerate(p, s, outputs, pairsFiles, dir));
+                continue;
+            }
             List<String> overrides = new ArrayList<>(s.set());
             overrides.addAll(extra.getOrDefault(s.name(), List.of()));
             p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
@@ -35,6 +40,7 @@ final class PipelineRunner {
             s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir, where + "base_model")));
             s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model="
                     + resolve(ref, outputs, dir, where + "reward_model")));
+            s.pairs().ifPresent(g -> overrides.add("datasets.0.path=" + pairsFiles.get(g)));
             if (p.consumed().contains(s.name())) {
                 overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
             }
@@ -52,6 +58,31 @@ final class PipelineRunner {
             runs.add(new StageRun(s.name(), produced, (System.nanoTime() - t0) / 1e9));
         }
         return runs;
+    }
+
+    /** A generate stage: samples and best-vs-worst pairs in output_dir/NAME (or beside the pipeline, in NAME). */
+    private static StageRun runGenerate(Pipeline p, Pipeline.Stage s, Map<String, Path> outputs, Map<String, Path> pairsFiles, Path dir) {
+        Pipeline.Generate g = s.generate().get();
+        String where = p.file() + ": stage '" + s.name() + "': ";
+        Path model = resolve(g.model(), outputs, dir, where + "generate.model");
+        Path rewardModel = resolve(g.rewardModel(), outputs, dir, where + "generate.reward_model");
+        Path out = p.outputDir().orElse(dir).resolve(s.name()).toAbsolutePath().normalize();
+        System.out.printf("=== pipeline stage %s (generate%s): %d samples per prompt of %s from %s, scored by %s%n", s.name(),
+                g.master().map(m -> " on Spark " + m).orElse(""), g.numSamples(), g.prompts(), model, rewardModel);
+        long t0 = System.nanoTime();
+        GenerateStage.Written w;
+        try {
+            w = GenerateStage.run(g, model, rewardModel, out, where);
+        } catch (java.io.IOException e) {
+            throw new LoroException(where + "cannot write " + out + ": " + e.getMessage(), e);
+        }
+        System.out.printf("wrote %s: %d pairs from %d prompts (%d with best reward = worst skipped); samples in %s%n", w.pairs(),
+                w.pairCount(), w.prompts(), w.skipped(), w.samples());
+        if (w.pairCount() == 0) {
+            throw new LoroException(where + "no pairs: every prompt's samples got the same reward (raise num_samples or temperature)");
+        }
+        pairsFiles.put(s.name(), w.pairs());
+        return new StageRun(s.name(), null, (System.nanoTime() - t0) / 1e9);
     }
 
     /** An earlier stage's output, else a path relative to the pipeline's folder, else a Hub id in the local cache. */
