@@ -68,6 +68,11 @@ final class QuickstartCommand implements Callable<Integer> {
             description = "Skip data, model and training: evaluate the stage outputs already in --out (after re-running a stage by hand).")
     boolean evaluateOnly;
 
+    @Option(names = "--evaluate", paramLabel = "NAME=DIR",
+            description = "Also evaluate this model folder (e.g. a merged model of recipes/iterative-dpo) on the held-out words,"
+                    + " as a row NAME after the stages (repeatable).")
+    List<String> evaluate = new ArrayList<>();
+
     @Option(names = "--set", paramLabel = "STAGE.KEY=VALUE",
             description = "Override a stage's recipe key: --set ppo.max_steps=10, or for a key in a block --set ppo.ppo.kl_coef=0.1 (repeatable).")
     List<String> set = new ArrayList<>();
@@ -129,6 +134,14 @@ final class QuickstartCommand implements Callable<Integer> {
                 rows.add(stage.equals("sft") // the reference itself: no KL to estimate
                         ? Evaluation.evaluate(stage, sft, sftTokenizer, sft, heldOutWords, maxNew, seed)
                         : Evaluation.evaluate(stage, produced(runs, stage), sft, heldOutWords, maxNew, seed));
+            }
+            for (String e : evaluate) {
+                int eq = e.indexOf('=');
+                Path dir = eq > 0 ? Path.of(e.substring(eq + 1)) : null;
+                if (dir == null || !Files.isDirectory(dir)) {
+                    throw new LoroException("--evaluate " + e + ": expected NAME=DIR with DIR a model folder");
+                }
+                rows.add(Evaluation.evaluate(e.substring(0, eq), dir, sft, heldOutWords, maxNew, seed));
             }
         }
         double[] rm = Evaluation.rewardAccuracy(produced(runs, "reward"), heldOutWords, seed);
