@@ -4,7 +4,7 @@
 # stream, so it should stay flat). The model is recipes/shapes/tiny.json with random weights and a byte-level
 # tokenizer (nothing downloaded); SAMPLES (4) samples per prompt, NEW_TOKENS (16) new tokens, temperature 1.
 # Usage: bench/spark-generate.sh [ROUNDS]   (after mvn -B -DskipTests package; prints a table; work in $BENCH_DIR)
-#        MODE=speed|mem|both (default both), SIZES (memory series, default "64 256 1024")
+#        MODE=speed|mem|both (default both), SPEED_SIZES (default "64 256"), SIZES (memory series, default "64 256 1024")
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 rounds="${1:-2}"
@@ -46,7 +46,7 @@ echo "loro spark generate, tiny model, $samples samples x $newtok new tokens; ma
 printf "%-10s %6s %7s %9s %9s %10s\n" master prompts samples seconds samples/s peak_rss_MB
 [[ "$mode" == mem ]] && rounds=0
 for r in $(seq 1 "$rounds"); do
-  for n in 64 256; do
+  for n in ${SPEED_SIZES:-64 256}; do
     for m in 'local[1]' 'local[2]'; do # alternating, same input
       read -r s rss rows < <(job "$m" "$n" "r$r-$n-${m//[^0-9]/}")
       printf "%-10s %6d %7d %9.1f %9.1f %10.0f\n" "$m" "$n" "$rows" "$s" "$(echo "$rows / $s" | bc -l)" "$(echo "$rss / 1024" | bc -l)"
