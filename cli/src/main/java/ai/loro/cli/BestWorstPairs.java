@@ -9,7 +9,8 @@ import java.util.List;
 /**
  * Preference pairs from scored samples (rejection sampling as in online iterative DPO): per prompt row, the sample
  * with the highest reward is chosen and the one with the lowest rejected (ties: the lowest sample index); a prompt
- * whose best reward equals its worst gives no pair.
+ * whose best reward equals its worst gives no pair. Empty completions (blank text) take no part: a preference data
+ * set refuses an empty response.
  */
 final class BestWorstPairs {
     private BestWorstPairs() {}
@@ -26,20 +27,23 @@ final class BestWorstPairs {
         int i = 0;
         while (i < samples.size()) {
             long row = samples.get(i).get("row").asLong();
-            JsonNode best = samples.get(i);
-            JsonNode worst = samples.get(i);
-            int j = i + 1;
+            JsonNode best = null;
+            JsonNode worst = null;
+            int j = i;
             for (; j < samples.size() && samples.get(j).get("row").asLong() == row; j++) {
                 JsonNode s = samples.get(j);
-                if (s.get("reward").asDouble() > best.get("reward").asDouble()) {
+                if (s.get("completion").asText().isBlank()) {
+                    continue;
+                }
+                if (best == null || s.get("reward").asDouble() > best.get("reward").asDouble()) {
                     best = s;
                 }
-                if (s.get("reward").asDouble() < worst.get("reward").asDouble()) {
+                if (worst == null || s.get("reward").asDouble() < worst.get("reward").asDouble()) {
                     worst = s;
                 }
             }
             prompts++;
-            if (best.get("reward").asDouble() == worst.get("reward").asDouble()) {
+            if (best == null || best.get("reward").asDouble() == worst.get("reward").asDouble()) {
                 skipped++;
             } else {
                 ObjectNode p = JSON.createObjectNode();

@@ -66,7 +66,8 @@ class GenerateStageTest {
         assertTrue(!pairs.isEmpty(), r.out());
         // each pair: its prompt's highest- and lowest-reward samples
         for (JsonNode p : pairs) {
-            List<JsonNode> mine = samples.stream().filter(s -> s.get("row").asLong() == p.get("prompt_row").asLong()).toList();
+            List<JsonNode> mine = samples.stream().filter(s -> s.get("row").asLong() == p.get("prompt_row").asLong()
+                    && !s.get("completion").asText().isBlank()).toList();
             double max = mine.stream().mapToDouble(s -> s.get("reward").asDouble()).max().orElseThrow();
             double min = mine.stream().mapToDouble(s -> s.get("reward").asDouble()).min().orElseThrow();
             assertEquals(max, p.get("chosen_reward").asDouble());
