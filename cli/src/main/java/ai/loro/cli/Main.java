@@ -9,7 +9,7 @@ import picocli.CommandLine.Command;
 /** {@code loro}: the command-line entry point. Every user error ends as one line on stderr. */
 @Command(name = "loro", mixinStandardHelpOptions = true, version = "loro 0.1.0",
         description = "Align and fine-tune Llama-class models from Java.",
-        subcommands = {QuickstartCommand.class, LogprobsCommand.class, GenerateCommand.class, InitModelCommand.class, MergeCommand.class, ExportCommand.class, DataCommand.class, TrainCommand.class, ScoreCommand.class, ReportCommand.class, ServeCommand.class,
+        subcommands = {QuickstartCommand.class, LogprobsCommand.class, GenerateCommand.class, InitModelCommand.class, MergeCommand.class, ExportCommand.class, DataCommand.class, TrainCommand.class, ScoreCommand.class, ReportCommand.class, ServeCommand.class, SparkCommand.class,
                 BenchCommand.class, CommandLine.HelpCommand.class})
 public final class Main implements Runnable {
     @CommandLine.Spec CommandLine.Model.CommandSpec spec;

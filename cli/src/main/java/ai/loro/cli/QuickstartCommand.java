@@ -68,6 +68,11 @@ final class QuickstartCommand implements Callable<Integer> {
             description = "Skip data, model and training: evaluate the stage outputs already in --out (after re-running a stage by hand).")
     boolean evaluateOnly;
 
+    @Option(names = "--evaluate", paramLabel = "NAME=DIR",
+            description = "Also evaluate this model folder (e.g. a merged model of recipes/iterative-dpo) on the held-out words,"
+                    + " as a row NAME after the stages (repeatable).")
+    List<String> evaluate = new ArrayList<>();
+
     @Option(names = "--set", paramLabel = "STAGE.KEY=VALUE",
             description = "Override a stage's recipe key: --set ppo.max_steps=10, or for a key in a block --set ppo.ppo.kl_coef=0.1 (repeatable).")
     List<String> set = new ArrayList<>();
@@ -80,7 +85,7 @@ final class QuickstartCommand implements Callable<Integer> {
         Map<String, List<String>> extra = overrides();
         long t0 = System.nanoTime();
         ShiftWorld.Sizes sizes = new ShiftWorld.Sizes(heldOut, 4000, 4000, 2000, 1024);
-        List<TrainCommand.StageRun> runs;
+        List<PipelineRunner.StageRun> runs;
         LlamaConfig config;
         if (evaluateOnly) {
             config = LlamaConfig.read(out.resolve("init"));
@@ -88,7 +93,7 @@ final class QuickstartCommand implements Callable<Integer> {
             if (Files.isRegularFile(previous)) { // the run's own seed: its sampling draws, not --seed's
                 seed = new ObjectMapper().readTree(previous.toFile()).path("seed").asLong(seed);
             }
-            runs = STAGES.stream().map(st -> new TrainCommand.StageRun(st,
+            runs = STAGES.stream().map(st -> new PipelineRunner.StageRun(st,
                     out.resolve(st).resolve(st.equals("ppo") || st.equals("dpo") || st.equals("grpo") ? "merged" : "model"), 0)).toList();
         } else {
             Files.createDirectories(out);
@@ -116,7 +121,7 @@ final class QuickstartCommand implements Callable<Integer> {
             Path recipeDir = out.resolve("recipes");
             copyRecipes(recipeDir);
             say("3. pipeline %s: pretrain -> sft -> reward -> ppo, and dpo, and grpo", recipeDir.resolve("pipeline.yaml"));
-            runs = TrainCommand.runPipeline(Pipeline.load(recipeDir.resolve("pipeline.yaml")), extra);
+            runs = PipelineRunner.runPipeline(Pipeline.load(recipeDir.resolve("pipeline.yaml")), extra);
         }
         List<String> heldOutWords = readHeldOut(out.resolve("data").resolve("heldout.jsonl"));
         say("4. held-out evaluation on %d words", heldOutWords.size());
@@ -129,6 +134,14 @@ final class QuickstartCommand implements Callable<Integer> {
                 rows.add(stage.equals("sft") // the reference itself: no KL to estimate
                         ? Evaluation.evaluate(stage, sft, sftTokenizer, sft, heldOutWords, maxNew, seed)
                         : Evaluation.evaluate(stage, produced(runs, stage), sft, heldOutWords, maxNew, seed));
+            }
+            for (String e : evaluate) {
+                int eq = e.indexOf('=');
+                Path dir = eq > 0 ? Path.of(e.substring(eq + 1)) : null;
+                if (dir == null || !Files.isDirectory(dir)) {
+                    throw new LoroException("--evaluate " + e + ": expected NAME=DIR with DIR a model folder");
+                }
+                rows.add(Evaluation.evaluate(e.substring(0, eq), dir, sft, heldOutWords, maxNew, seed));
             }
         }
         double[] rm = Evaluation.rewardAccuracy(produced(runs, "reward"), heldOutWords, seed);
@@ -147,7 +160,7 @@ final class QuickstartCommand implements Callable<Integer> {
 
         ObjectNode results = results(config, sizes, heldOutWords.size(), rows, rm, runs, (System.nanoTime() - t0) / 1e9);
         AtomicFiles.writeString(out.resolve("results.json"), results.toPrettyString() + "\n");
-        Path report = QuickstartReport.write(out, results, runs.stream().map(TrainCommand.StageRun::name).toList());
+        Path report = QuickstartReport.write(out, results, runs.stream().map(PipelineRunner.StageRun::name).toList());
         say("5. report   %s (loss and reward curves, this table); results.json beside it; total %.0f s", report,
                 (System.nanoTime() - t0) / 1e9);
         return 0;
@@ -175,7 +188,7 @@ final class QuickstartCommand implements Callable<Integer> {
     }
 
     private ObjectNode results(LlamaConfig config, ShiftWorld.Sizes sizes, int heldOutCount, List<Evaluation.Row> rows, double[] rm,
-                               List<TrainCommand.StageRun> runs, double totalSeconds) {
+                               List<PipelineRunner.StageRun> runs, double totalSeconds) {
         ObjectNode o = new ObjectMapper().createObjectNode();
         o.put("seed", seed);
         o.put("parameters", config.parameterCount());
@@ -218,15 +231,15 @@ final class QuickstartCommand implements Callable<Integer> {
         return words;
     }
 
-    private static Path produced(List<TrainCommand.StageRun> runs, String stage) {
+    private static Path produced(List<PipelineRunner.StageRun> runs, String stage) {
         return runs.stream().filter(r -> r.name().equals(stage) && r.produced() != null).findFirst()
-                .map(TrainCommand.StageRun::produced)
+                .map(PipelineRunner.StageRun::produced)
                 .orElseThrow(() -> new LoroException("the quickstart pipeline has no stage '" + stage
                         + "' that writes a full model (pretrain, sft, reward, ppo, dpo and grpo are needed; ppo, dpo and grpo with export.merged)"));
     }
 
-    private static double seconds(List<TrainCommand.StageRun> runs, String stage) {
-        return runs.stream().filter(r -> r.name().equals(stage)).mapToDouble(TrainCommand.StageRun::seconds).sum();
+    private static double seconds(List<PipelineRunner.StageRun> runs, String stage) {
+        return runs.stream().filter(r -> r.name().equals(stage)).mapToDouble(PipelineRunner.StageRun::seconds).sum();
     }
 
     private void copyRecipes(Path dest) throws IOException {

@@ -1,16 +1,13 @@
 package ai.loro.cli;
 
 import ai.loro.core.LoroException;
-import ai.loro.core.io.HubCache;
 import ai.loro.core.recipe.Pipeline;
 import ai.loro.core.recipe.Recipe;
 import ai.loro.core.train.Stage;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
@@ -38,7 +35,7 @@ final class TrainCommand implements Callable<Integer> {
             if (!set.isEmpty()) {
                 throw new LoroException(recipe + ": --set applies to single-stage recipes; give pipeline stages their own 'set:'");
             }
-            runPipeline(Pipeline.load(recipe));
+            PipelineRunner.runPipeline(Pipeline.load(recipe));
         } else {
             runStage(Recipes.load(recipe, set));
         }
@@ -53,57 +50,5 @@ final class TrainCommand implements Callable<Integer> {
     /** The stage a recipe runs ({@link Stages}). */
     static Stage stage(Recipe r) {
         return Stages.of(r);
-    }
-
-    /** What one pipeline stage produced: its full model (or null) and its wall time. */
-    record StageRun(String name, Path produced, double seconds) {}
-
-    static List<StageRun> runPipeline(Pipeline p) {
-        return runPipeline(p, Map.of());
-    }
-
-    /** Runs a pipeline; {@code extra} adds overrides (KEY=VALUE) to the named stages after their own 'set:'. */
-    static List<StageRun> runPipeline(Pipeline p, Map<String, List<String>> extra) {
-        List<StageRun> runs = new ArrayList<>();
-        Map<String, Path> outputs = new HashMap<>();
-        Path dir = p.file().toAbsolutePath().getParent();
-        for (Pipeline.Stage s : p.stages()) {
-            List<String> overrides = new ArrayList<>(s.set());
-            overrides.addAll(extra.getOrDefault(s.name(), List.of()));
-            p.outputDir().ifPresent(o -> overrides.add("output_dir=" + o.resolve(s.name())));
-            String where = p.file() + ": stage '" + s.name() + "': ";
-            s.baseModel().ifPresent(ref -> overrides.add("base_model=" + resolve(ref, outputs, dir, where + "base_model")));
-            s.rewardModel().ifPresent(ref -> overrides.add("ppo.reward_model="
-                    + resolve(ref, outputs, dir, where + "reward_model")));
-            if (p.consumed().contains(s.name())) {
-                overrides.add("export.merged=true"); // a later stage needs a full checkpoint, not an adapter
-            }
-            Path recipePath = s.recipe();
-            Recipe r = Recipes.load(recipePath, overrides);
-            if (s.rewardModel().isPresent() && !r.stage().equals("ppo")) {
-                throw new LoroException(p.file() + ": stage '" + s.name() + "' sets reward_model, which only a ppo stage takes");
-            }
-            System.out.printf("=== pipeline stage %s (%s): %s%n", s.name(), r.stage(), recipePath);
-            long t0 = System.nanoTime();
-            Path produced = runStage(r);
-            if (produced != null) {
-                outputs.put(s.name(), produced);
-            }
-            runs.add(new StageRun(s.name(), produced, (System.nanoTime() - t0) / 1e9));
-        }
-        return runs;
-    }
-
-    /** An earlier stage's output, else a path relative to the pipeline's folder, else a Hub id in the local cache. */
-    private static Path resolve(String ref, Map<String, Path> outputs, Path dir, String where) {
-        Path out = outputs.get(ref);
-        if (out != null) {
-            return out.toAbsolutePath();
-        }
-        try {
-            return HubCache.resolve(ref, dir);
-        } catch (LoroException e) {
-            throw new LoroException(where + " " + ref + " is " + e.getMessage(), e);
-        }
     }
 }

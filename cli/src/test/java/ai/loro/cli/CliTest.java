@@ -121,7 +121,12 @@ class CliTest {
             assertEquals(0, r.code(), cmd);
             assertTrue(r.out().contains("Usage: loro " + cmd), r.out());
         }
-        assertEquals(0, run("--help").code());
+        Run top = run("--help");
+        assertEquals(0, top.code());
+        // loro spark is dispatched by the launcher (on Spark's class path) but listed here like the others
+        assertTrue(top.out().lines().anyMatch(l -> l.strip().startsWith("spark ") && l.contains("Batch jobs on Apache Spark")), top.out());
+        assertOneLineError(run("spark", "generate", "--help"), "loro spark runs on Spark's class path, which the launcher sets up: run"
+                + " ./loro spark generate --help");
     }
 
     @Test

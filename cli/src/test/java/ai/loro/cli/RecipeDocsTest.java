@@ -39,7 +39,7 @@ class RecipeDocsTest {
         Row ref = RecipeDocs.rows(DpoConfig.class, "dpo.", Stages.SCHEMA).stream()
                 .filter(r -> r.key().equals("dpo.reference_log_probs")).findFirst().orElseThrow();
         assertEquals(new Row("dpo.reference_log_probs", "path", "unset", "a path, relative to the recipe's folder",
-                "Folder of precomputed reference log-probs (loro spark ref-logprobs); absent: computed in the stage"), ref);
+                "a folder of reference log-probs written by loro spark ref-logprobs (absent: computed in the stage)"), ref);
         List<Row> top = RecipeDocs.rows(ai.loro.core.recipe.Recipe.class, "", Stages.SCHEMA);
         Row stage = top.get(0);
         assertEquals(new Row("stage", "string", "required", "`sft`, `reward`, `dpo`, `ppo`, `grpo`",

@@ -25,7 +25,7 @@ public record DpoConfig(
         Optional<Path> referenceModel,
         @Key(doc = "compute every reference log-prob once, before training", dflt = "false")
         boolean precomputeRefLogProbs,
-        @Key(doc = "Folder of precomputed reference log-probs (loro spark ref-logprobs); absent: computed in the stage")
+        @Key(doc = "a folder of reference log-probs written by loro spark ref-logprobs (absent: computed in the stage)")
         Optional<Path> referenceLogProbs) {
 
     /** The block, as the CLI registers it. */

@@ -1,5 +1,6 @@
 package ai.loro.dpo;
 
+import ai.loro.core.LoroException;
 import ai.djl.Device;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
@@ -28,6 +29,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * Direct preference optimisation (Rafailov et al. 2023) and its variants (cDPO, IPO, hinge,
@@ -51,15 +53,25 @@ public final class DpoStage {
             boolean lora = r.adapter().type() == Recipe.AdapterType.LORA;
             // the reference: the base itself with the adapter off (no second copy), unless one is named;
             // full fine-tuning changes the base, so it needs its own frozen copy
-            Path refPath = cfg.referenceModel().orElse(lora ? null : r.baseModel());
+            // (none is loaded when dpo.reference_log_probs names a folder of precomputed ones)
+            Path refPath = referenceLogProbs(r).isPresent() ? null : cfg.referenceModel().orElse(lora ? null : r.baseModel());
             // quantize, gradient_checkpointing: before the adapter attaches
             try (LlamaModel policy = RecipeTraining.prepared(LlamaModel.load(r.baseModel(), RecipeTraining.computeDtype(r), device),
                          r, log);
                  LlamaModel reference = refPath == null ? null : LlamaModel.load(refPath, RecipeTraining.computeDtype(r), device);
                  LoraAdapter adapter = RecipeAdapters.attach(policy, r)) {
                 Map<String, NDArray> trainable = lora ? adapter.parameters() : new LinkedHashMap<>(policy.parameters());
-                RefLogProbs ref = new RefLogProbs(policy, reference, cfg.precomputeRefLogProbs());
-                if (cfg.precomputeRefLogProbs()) {
+                ReferenceLogProbsFolder precomputed = referenceLogProbs(r).map(ReferenceLogProbsFolder::read).orElse(null);
+                if (precomputed != null) {
+                    if (r.datasets().size() != 1) {
+                        throw new LoroException("dpo.reference_log_probs reads the rows of one pairs file: the recipe lists "
+                                + r.datasets().size() + " data sets (give one)");
+                    }
+                    precomputed.checkAll(data.trainPairs());
+                    log.printf("reference log-probs: read from %s%n", referenceLogProbs(r).get());
+                }
+                RefLogProbs ref = new RefLogProbs(policy, reference, cfg.precomputeRefLogProbs(), precomputed);
+                if (cfg.precomputeRefLogProbs() && precomputed == null) {
                     log.printf("reference log-probs: computed once per pair and cached (%d training pairs)%n",
                             data.trainPairs().size());
                 }
@@ -68,7 +80,8 @@ public final class DpoStage {
                         options.type().trlName(), cfg.beta(), options.rpoAlpha() != null ? ", rpo_alpha " + options.rpoAlpha() : "",
                         r.baseModel().getFileName(), trainable.values().stream().mapToLong(p -> p.getShape().size()).sum(),
                         lora ? "LoRA r=" + r.adapter().r() : "full fine-tuning",
-                        refPath == null ? "the base with the adapter off" : refPath.toString(), steps, r.gradientAccumulationSteps(),
+                        referenceLogProbs(r).isPresent() ? "read from " + referenceLogProbs(r).get()
+                                : refPath == null ? "the base with the adapter off" : refPath.toString(), steps, r.gradientAccumulationSteps(),
                         r.microBatchSize());
                 if (options.rpoAlpha() == null && options.type() == DpoLoss.Type.SIGMOID) {
                     log.println("note: plain sigmoid DPO can lower the chosen responses' likelihood until the policy collapses;"
@@ -107,6 +120,11 @@ public final class DpoStage {
         }
     }
 
+    /** {@code dpo.reference_log_probs}: a folder of precomputed reference log-probs, or empty (computed here). */
+    static Optional<Path> referenceLogProbs(Recipe r) {
+        return r.block(DpoConfig.BLOCK).referenceLogProbs();
+    }
+
     /** The DPO loss of a pair batch (rows 0..P-1 chosen, P..2P-1 rejected). */
     static DpoLoss.Result pairLoss(LlamaModel policy, RefLogProbs ref, PreferenceBatch pb, NDManager m, DpoLoss.Options o) {
         Batch b = pb.batch();
@@ -136,15 +154,30 @@ public final class DpoStage {
         private final LlamaModel policy;
         private final LlamaModel reference;
         private final Map<PairKey, float[]> cache; // the pair → {chosen, rejected}
+        private final ReferenceLogProbsFolder precomputed; // null = computed here
 
         RefLogProbs(LlamaModel policy, LlamaModel reference, boolean precompute) {
+            this(policy, reference, precompute, null);
+        }
+
+        RefLogProbs(LlamaModel policy, LlamaModel reference, boolean precompute, ReferenceLogProbsFolder precomputed) {
             this.policy = policy;
             this.reference = reference;
             this.cache = precompute ? new HashMap<>() : null;
+            this.precomputed = precomputed;
         }
 
         NDArray sequenceLogProbs(PreferenceBatch pb, NDArray ids, NDArray mask, NDArray lossMask) {
             int p = pb.pairs();
+            if (precomputed != null) {
+                float[] values = new float[2 * p]; // (2P): chosen, then rejected
+                for (int i = 0; i < p; i++) {
+                    float[] v = precomputed.lookup(pb.sources()[i], unpadded(pb, pb.chosenRow(i)), unpadded(pb, pb.rejectedRow(i)));
+                    values[i] = v[0];
+                    values[p + i] = v[1];
+                }
+                return ids.getManager().create(values);
+            }
             if (cache != null) {
                 float[] values = new float[2 * p];
                 boolean all = true;
@@ -174,6 +207,16 @@ public final class DpoStage {
                 }
             }
             return seq;
+        }
+
+        /** A row's tokens without the right padding (its attention mask's ones). */
+        private static long[] unpadded(PreferenceBatch pb, int row) {
+            long[] mask = pb.batch().attentionMask()[row];
+            int n = 0;
+            while (n < mask.length && mask[n] != 0) {
+                n++;
+            }
+            return Arrays.copyOf(pb.batch().inputIds()[row], n);
         }
 
         private static PairKey key(PreferenceBatch pb, int pair) {

@@ -19,6 +19,13 @@ public final class Batches {
 
     private static final ObjectMapper JSON = new ObjectMapper();
 
+    /**
+     * One batch at a time per JVM: the task threads of an executor share one model ({@link ModelCache}), whose cached
+     * tables (RoPE) are not safe to use from two threads at once (seen as "Native resource has been released already"
+     * under local[2]). The other threads meanwhile read, sort and write rows; libtorch's own threads use the cores.
+     */
+    private static final Object MODEL_LOCK = new Object();
+
     /** Output rows as JSON text, one object each, in input order. */
     public static Iterator<String> run(Kernel kernel, Iterator<InputRow> rows) {
         return new Iterator<>() {
@@ -41,7 +48,11 @@ public final class Batches {
                         }
                         batch.add(r);
                     }
-                    for (ObjectNode o : kernel.process(batch)) {
+                    List<ObjectNode> outputs;
+                    synchronized (MODEL_LOCK) {
+                        outputs = kernel.process(batch);
+                    }
+                    for (ObjectNode o : outputs) {
                         try {
                             ready.add(JSON.writeValueAsString(o));
                         } catch (JsonProcessingException e) {
