@@ -7,7 +7,7 @@ import static org.junit.jupiter.api.Assertions.assertTrue;
 
 import ai.loro.core.recipe.Recipe.AdapterType;
 import ai.loro.core.recipe.Recipe.Dtype;
-import ai.loro.core.recipe.Recipe.LrScheduler;
+import ai.loro.core.train.Schedule.Kind;
 import ai.loro.cli.Stages;
 import ai.loro.dpo.DpoConfig;
 import ai.loro.dpo.DpoLoss;
@@ -86,7 +86,7 @@ class RecipeLoaderTest {
         assertEquals(1.0, r.numEpochs());
         assertEquals(OptionalInt.empty(), r.maxSteps());
         assertEquals(2e-4, r.learningRate());
-        assertEquals(LrScheduler.COSINE, r.lrScheduler());
+        assertEquals(Kind.COSINE, r.lrScheduler());
         assertEquals(0, r.warmupSteps());
         assertEquals(OptionalDouble.empty(), r.warmupRatio());
         assertEquals(0.0, r.weightDecay());
@@ -173,7 +173,7 @@ class RecipeLoaderTest {
         assertEquals(2.5, r.numEpochs());
         assertEquals(OptionalInt.of(100), r.maxSteps());
         assertEquals(1e-4, r.learningRate());
-        assertEquals(LrScheduler.LINEAR, r.lrScheduler());
+        assertEquals(Kind.LINEAR, r.lrScheduler());
         assertEquals(OptionalDouble.of(0.1), r.warmupRatio());
         assertEquals(1e-6, r.adamEpsilon());
         assertEquals(0.0, r.maxGradNorm());

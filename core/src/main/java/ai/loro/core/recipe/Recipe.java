@@ -68,7 +68,7 @@ public record Recipe(
         @Key(doc = "the peak learning rate", is = Key.Is.POSITIVE, dflt = "2e-4")
         double learningRate,
         @Key(doc = "the learning-rate schedule after warm-up", dflt = "cosine")
-        LrScheduler lrScheduler,
+        ai.loro.core.train.Schedule.Kind lrScheduler,
         @Key(doc = "warm-up optimizer steps; ignored when warmup_ratio is set", is = Key.Is.NON_NEGATIVE, dflt = "0")
         int warmupSteps,
         @Key(doc = "warm-up as a fraction of total steps, exclusive with warmup_steps", is = Key.Is.UNIT_OPEN,
@@ -130,10 +130,6 @@ public record Recipe(
     /** A stage's own block ({@code dpo:}, {@code ppo:}, ...), defaults filled when the recipe has none. */
     public <T extends Record> T block(RecipeBlock<T> block) {
         return blocks.get(block);
-    }
-
-    public enum LrScheduler implements RecipeEnum {
-        COSINE, LINEAR, CONSTANT
     }
 
     public enum AdapterType implements RecipeEnum {

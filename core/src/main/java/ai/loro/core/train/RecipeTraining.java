@@ -116,7 +116,7 @@ public final class RecipeTraining {
 
     public static Schedule schedule(Recipe r, int steps) {
         int warmup = r.warmupRatio().isPresent() ? Schedule.warmupSteps(r.warmupRatio().getAsDouble(), steps) : r.warmupSteps();
-        return new Schedule(Schedule.Kind.parse(r.lrScheduler().yamlName()), r.learningRate(), warmup, steps);
+        return new Schedule(r.lrScheduler(), r.learningRate(), warmup, steps);
     }
 
     /** The loop's settings; always resumes from the newest complete checkpoint in output_dir. */

@@ -16,8 +16,9 @@ import java.util.Locale;
  * </ul>
  */
 public final class Schedule {
-    public enum Kind {
-        CONSTANT, LINEAR, COSINE;
+    /** The recipe's {@code lr_scheduler} values (declaration order = the order messages and docs list them). */
+    public enum Kind implements ai.loro.core.recipe.RecipeEnum {
+        COSINE, LINEAR, CONSTANT;
 
         public static Kind parse(String s) {
             return switch (s.toLowerCase(Locale.ROOT)) {
